@@ -1,0 +1,1 @@
+"""HTTP only: app factory, routes, wire schemas, auth, the error envelope."""

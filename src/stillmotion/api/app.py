@@ -1,0 +1,64 @@
+"""The app factory: one FastAPI app wired to one Settings, store and blob store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from stillmotion import __version__, defaults
+from stillmotion.api.errors import install_error_handlers
+from stillmotion.api.routes import router
+from stillmotion.api.schemas import Img2VideoRequest
+from stillmotion.config import Settings
+from stillmotion.jobs.keys import KeyStore
+from stillmotion.jobs.store import Store
+from stillmotion.jobs.worker import make_blob_store
+from stillmotion.media.fetch import FetchLimits, make_client
+
+
+def create_app(settings: Settings) -> FastAPI:
+    settings.ensure_dirs()
+    store = Store(settings)
+    store.create_schema()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.http = make_client(FetchLimits(
+            max_bytes=defaults.MAX_URL_IMAGE_BYTES,
+            connect_timeout_s=settings.url_connect_timeout_s,
+            read_timeout_s=settings.url_read_timeout_s,
+            total_timeout_s=settings.url_total_timeout_s,
+            max_redirects=settings.url_max_redirects, allow_private=settings.allow_private_urls))
+        try:
+            yield
+        finally:
+            await app.state.http.aclose()
+            store.close()
+
+    app = FastAPI(
+        title="stillmotion", version=__version__, lifespan=lifespan,
+        description="Self-hosted, drop-in implementation of the Vidu 2.0 Image to Video API "
+        "and its async Task Result API.",
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.keys = KeyStore(store.engine)
+    app.state.blobs = make_blob_store(settings)
+    install_error_handlers(app)
+    app.include_router(router)
+    # The submit route reads its body by hand (content type, size cap); publish the model.
+    original_openapi = app.openapi
+
+    def openapi() -> dict:  # type: ignore[type-arg]
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original_openapi()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Img2VideoRequest"] = (
+            Img2VideoRequest.model_json_schema(ref_template="#/components/schemas/{model}"))
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,27 @@
+"""Bearer-key authentication: every /v3 call names its key, and sees only its own tasks."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from stillmotion.api.errors import ApiError
+from stillmotion.jobs.keys import KeyStore
+
+
+def _unauthorized(message: str) -> ApiError:
+    return ApiError(401, "FAILED_TO_AUTH", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def require_key(request: Request) -> str:
+    """The id of the calling key; 401 for a missing, malformed, unknown or revoked key."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise _unauthorized("missing Authorization header (expected: Bearer <API key>)")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise _unauthorized("malformed Authorization header (expected: Bearer <API key>)")
+    keys: KeyStore = request.app.state.keys
+    owner = keys.authenticate(secret.strip())
+    if owner is None:
+        raise _unauthorized("the API key is unknown or revoked")
+    return owner

@@ -1,0 +1,95 @@
+"""The error envelope, and the one boundary that turns every failure into it."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("stillmotion.api")
+
+_REASON_BY_STATUS = {
+    400: "INVALID_REQUEST_BODY", 401: "FAILED_TO_AUTH", 403: "FORBIDDEN", 404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "REQUEST_TOO_LARGE",
+    429: "RATE_LIMIT_EXCEEDED", 500: "INTERNAL_ERROR", 503: "SERVICE_UNAVAILABLE",
+}
+
+
+class ApiError(Exception):
+    """An answer other than 2xx, in the contract's words."""
+
+    def __init__(self, status: int, reason: str, message: str,
+                 metadata: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.reason, self.message = status, reason, message
+        self.metadata = metadata or {}
+        self.headers = headers
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "INVALID_REQUEST_BODY", message)
+
+
+def envelope(status: int, reason: str, message: str, metadata: dict[str, Any] | None = None,
+             headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        {"code": status, "reason": reason, "message": message, "metadata": metadata or {}},
+        status_code=status, headers=headers)
+
+
+def describe_validation_error(errors: list[Any]) -> str:
+    """The first problem as one sentence; our validators already name field and rule."""
+    if not errors:
+        return "the request body is invalid"
+    first = errors[0]
+    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
+    field = ".".join(location) or "body"
+    if first.get("type") == "contract":
+        return str(first.get("msg"))
+    if first.get("type") == "missing":
+        return f"{field} is required"
+    return f"{field}: {first.get('msg', 'is invalid')}"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return envelope(exc.status, exc.reason, exc.message, exc.metadata, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return envelope(400, "INVALID_REQUEST_BODY", describe_validation_error(list(exc.errors())))
+
+    @app.exception_handler(ValidationError)
+    async def _validation(_request: Request, exc: ValidationError) -> JSONResponse:
+        return envelope(400, "INVALID_REQUEST_BODY", describe_validation_error(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        reason = _REASON_BY_STATUS.get(exc.status_code, "ERROR")
+        message = exc.detail if isinstance(exc.detail, str) else reason.replace("_", " ").lower()
+        return envelope(exc.status_code, reason, message, headers=exc.headers)
+
+    @app.exception_handler(OperationalError)
+    async def _store_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("store unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return envelope(503, "SERVICE_UNAVAILABLE",
+                        "the task store is unavailable; retry shortly",
+                        headers={"Retry-After": "5"})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = uuid.uuid4().hex
+        log.error("request %s: %s %s failed", request_id, request.method, request.url.path,
+                  exc_info=exc)
+        return envelope(500, "INTERNAL_ERROR",
+                        f"internal error; quote request id {request_id} when reporting it",
+                        {"request_id": request_id})

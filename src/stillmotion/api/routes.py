@@ -1,0 +1,182 @@
+"""The routes: submit, task result, signed downloads, health."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from stillmotion import defaults
+from stillmotion.api.auth import require_key
+from stillmotion.api.errors import ApiError, bad_request
+from stillmotion.api.schemas import (
+    DebugInfo,
+    ErrorBody,
+    Img2VideoRequest,
+    SubmitResponse,
+    TaskExtra,
+    TaskInfo,
+    TaskResult,
+    VideoResult,
+)
+from stillmotion.blobs import LocalBlobStore
+from stillmotion.config import Settings
+from stillmotion.jobs.store import FAILED, PROCESSING, QUEUED, SUCCEED, NewTask, Store, Task
+from stillmotion.media.errors import InputError
+from stillmotion.media.fetch import FetchLimits, fetch_image_bytes
+from stillmotion.media.images import ImageInfo, decode_data_uri, inspect_image
+from stillmotion.media.sizing import output_size
+
+router = APIRouter()
+
+_STATUS = {QUEUED: "TASK_STATUS_QUEUED", PROCESSING: "TASK_STATUS_PROCESSING",
+           SUCCEED: "TASK_STATUS_SUCCEED", FAILED: "TASK_STATUS_FAILED"}
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text} for status, text in (
+        (400, "A field breaks a contract rule, or the image is invalid."),
+        (401, "Missing, malformed, unknown or revoked API key."),
+        (404, "No such task for this key."),
+        (413, "The body is over the size cap."),
+        (500, "A bug; metadata.request_id is in the server log."),
+        (503, "The task store is unavailable."),
+    )
+}
+
+
+async def _read_json_body(request: Request, max_bytes: int) -> Any:
+    """The JSON body, refusing wrong content types and oversized bodies before parsing."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise bad_request("Content-Type must be application/json")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise ApiError(413, "REQUEST_TOO_LARGE", f"the request body is over {max_bytes} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise ApiError(413, "REQUEST_TOO_LARGE", f"the request body is over {max_bytes} bytes")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("the request body is not valid JSON") from None
+
+
+async def _image_bytes(request: Request, reference: str) -> bytes:
+    settings: Settings = request.app.state.settings
+    if reference.startswith("data:"):
+        return decode_data_uri(reference)
+    if reference.lower().startswith(("http://", "https://")):
+        limits = FetchLimits(
+            max_bytes=defaults.MAX_URL_IMAGE_BYTES, connect_timeout_s=settings.url_connect_timeout_s,
+            read_timeout_s=settings.url_read_timeout_s, total_timeout_s=settings.url_total_timeout_s,
+            max_redirects=settings.url_max_redirects, allow_private=settings.allow_private_urls)
+        return await fetch_image_bytes(request.app.state.http, reference, limits)
+    raise InputError("must be an http(s) URL or a data URI (data:image/png;base64,...)")
+
+
+def _store_task(request: Request, owner: str, body: Img2VideoRequest, data: bytes) -> str:
+    """Check the image completely, keep it as a blob, then make the task durable."""
+    settings: Settings = request.app.state.settings
+    info: ImageInfo = inspect_image(data, settings.max_image_pixels)
+    seed = body.seed if body.seed is not None and body.seed >= 0 else secrets.randbelow(
+        defaults.MAX_SEED + 1)
+    resolution = body.resolved_resolution()
+    width, height = output_size(info.width, info.height, resolution)
+    store: Store = request.app.state.store
+    task_id = store.new_task_id()
+    input_key = f"inputs/{task_id}.{info.format}"
+    request.app.state.blobs.put_bytes(input_key, data)  # before the row: a task never lacks it
+    store.submit(task_id, NewTask(
+        owner=owner,
+        request={"prompt": body.prompt, "duration": body.duration, "resolution": resolution,
+                 "movement_amplitude": body.movement_amplitude, "seed": seed, "bgm": body.bgm},
+        input_key=input_key, image_width=info.width, image_height=info.height,
+        out_width=width, out_height=height, frame_count=body.duration * defaults.FPS))
+    return task_id
+
+
+@router.post(
+    "/v3/async/vidu-2.0-img2video", response_model=SubmitResponse, responses=ERRORS,
+    summary="Vidu 2.0 Image to Video",
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Img2VideoRequest"}}}}},
+)
+async def submit_img2video(request: Request, owner: str = Depends(require_key)) -> SubmitResponse:
+    """Queue an image-to-video task; the image is fetched and checked before the answer."""
+    settings: Settings = request.app.state.settings
+    raw = await _read_json_body(request, settings.max_request_bytes)
+    if not isinstance(raw, dict):
+        raise bad_request("the request body must be a JSON object")
+    body = Img2VideoRequest.model_validate(raw)
+    try:
+        data = await _image_bytes(request, body.images[0])
+        task_id = await run_in_threadpool(_store_task, request, owner, body, data)
+    except InputError as exc:
+        raise bad_request(f"images[0] {exc}") from None
+    return SubmitResponse(task_id=task_id)
+
+
+def _task_result(request: Request, task: Task) -> TaskResult:
+    settings: Settings = request.app.state.settings
+    store: Store = request.app.state.store
+    videos: list[VideoResult] = []
+    if task.status == SUCCEED and task.output_key:
+        blobs: LocalBlobStore = request.app.state.blobs
+        base = settings.public_url or str(request.base_url)
+        ttl = settings.video_url_ttl_s
+        videos.append(VideoResult(video_url=blobs.signed_url(task.output_key, ttl, base),
+                                  video_url_ttl=str(ttl)))
+    request_info = json.dumps({"request": task.request, "plan": task.plan}, sort_keys=True)
+    return TaskResult(
+        task=TaskInfo(task_id=task.id, status=_STATUS[task.status],  # type: ignore[arg-type]
+                      reason=task.reason if task.status == FAILED else "",
+                      eta=store.eta_s(task), progress_percent=task.progress),
+        extra=TaskExtra(seed=str(task.request["seed"]), debug_info=DebugInfo(
+            request_info=request_info, submit_time_ms=str(task.submit_ms),
+            execute_time_ms=str(task.execute_ms or ""),
+            complete_time_ms=str(task.complete_ms or ""))),
+        videos=videos,
+    )
+
+
+@router.get("/v3/async/task-result", response_model=TaskResult, responses=ERRORS,
+            summary="Task Result")
+def task_result(request: Request, owner: str = Depends(require_key),
+                task_id: str = Query(description="The task_id from the submit answer.")
+                ) -> TaskResult:
+    """The task's status, progress and ETA; a freshly signed video URL once it succeeded."""
+    task = request.app.state.store.get(task_id.strip(), owner)
+    if task is None:
+        raise ApiError(404, "TASK_NOT_FOUND", f"no task {task_id!r} for this API key")
+    return _task_result(request, task)
+
+
+@router.get("/files/{key:path}", include_in_schema=True, summary="Signed download",
+            responses={403: {"model": ErrorBody, "description": "Expired or tampered URL."}},
+            response_class=FileResponse)
+def download(request: Request, key: str, expires: str = "", signature: str = "") -> FileResponse:
+    """Serve a video by its signed URL: no API key, valid until it expires."""
+    blobs: LocalBlobStore = request.app.state.blobs
+    if not blobs.signer.verify(key, expires, signature):
+        raise ApiError(403, "FORBIDDEN", "this download URL is expired or invalid; "
+                       "poll task-result for a fresh one")
+    try:
+        path = blobs.path(key)
+    except ValueError:
+        raise ApiError(403, "FORBIDDEN", "this download URL is invalid") from None
+    if not path.is_file():
+        raise ApiError(404, "NOT_FOUND", "the file no longer exists")
+    return FileResponse(path, media_type="video/mp4", filename=path.name)
+
+
+@router.get("/healthz", summary="Liveness and store health")
+def healthz(request: Request) -> JSONResponse:
+    """200 when the store answers, 503 otherwise."""
+    request.app.state.store.ping()
+    return JSONResponse({"status": "ok"})

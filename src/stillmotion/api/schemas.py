@@ -1,0 +1,191 @@
+"""The wire schema: the single definition of every field of CONTRACT.md.
+
+Each field check raises its own sentence, naming the field and the rule, so the error
+envelope's `message` is something a user can act on rather than a validator's jargon.
+Strict types throughout: "4" is not 4 and 1 is not true, as on the hosted service.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from stillmotion import defaults
+
+
+def _invalid(message: str) -> PydanticCustomError:
+    return PydanticCustomError("contract", message)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class Img2VideoRequest(BaseModel):
+    """Body of POST /v3/async/vidu-2.0-img2video. Unknown top-level fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{
+        "images": ["data:image/png;base64,iVBORw0KGgo..."],
+        "prompt": "slow push in on the subject", "duration": 4, "seed": 1234,
+        "resolution": "720p", "movement_amplitude": "auto", "bgm": False}]})
+
+    images: list[str] = Field(
+        description="Exactly one image: an http(s) URL or a data URI "
+        "(data:image/png|jpeg|jpg|webp;base64,...). It becomes the first frame.",
+        min_length=1, max_length=1)
+    prompt: str = Field("", description="Text prompt, at most 1500 characters.",
+                        max_length=defaults.MAX_PROMPT_CHARS)
+    duration: Literal[4, 8] = Field(4, description="Video length in seconds: 4 or 8.")
+    seed: int | None = Field(None, ge=-1, le=defaults.MAX_SEED,
+                             description="0..2^32-1; -1 or absent picks a random seed.")
+    resolution: Literal["360p", "720p", "1080p"] | None = Field(
+        None, description="4 s: 360p (default), 720p or 1080p; 8 s: 720p only.")
+    movement_amplitude: Literal["auto", "small", "medium", "large"] = Field(
+        "auto", description="How much the picture moves.")
+    bgm: bool = Field(False, description="Add fitting background music.")
+    extra: dict[str, Any] | None = Field(
+        None, description="Extensions (extra.webhook.url arrives with the webhook support).")
+
+    @field_validator("images", mode="before")
+    @classmethod
+    def _images(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            raise _invalid("images must be an array holding exactly one image")
+        if len(value) != 1:
+            raise _invalid(f"images must hold exactly 1 image, got {len(value)}")
+        if not isinstance(value[0], str) or not value[0]:
+            raise _invalid("images[0] must be a non-empty string (URL or data URI)")
+        return value
+
+    @field_validator("prompt", mode="before")
+    @classmethod
+    def _prompt(cls, value: Any) -> Any:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise _invalid("prompt must be a string")
+        if len(value) > defaults.MAX_PROMPT_CHARS:
+            raise _invalid(f"prompt must be at most {defaults.MAX_PROMPT_CHARS} characters, "
+                           f"got {len(value)}")
+        return value
+
+    @field_validator("duration", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        if value is None:
+            return 4
+        if not _is_int(value) or value not in defaults.DURATIONS:
+            raise _invalid(f"duration must be 4 or 8 (seconds), got {value!r}")
+        return value
+
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _seed(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not _is_int(value) or not -1 <= value <= defaults.MAX_SEED:
+            raise _invalid(f"seed must be an integer from 0 to {defaults.MAX_SEED} "
+                           f"(or -1 for random), got {value!r}")
+        return value
+
+    @field_validator("resolution", mode="before")
+    @classmethod
+    def _resolution(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if value not in ("360p", "720p", "1080p"):
+            raise _invalid(f"resolution must be one of 360p, 720p, 1080p, got {value!r}")
+        return value
+
+    @field_validator("movement_amplitude", mode="before")
+    @classmethod
+    def _amplitude(cls, value: Any) -> Any:
+        if value is None:
+            return "auto"
+        if value not in defaults.AMPLITUDES:
+            raise _invalid("movement_amplitude must be one of auto, small, medium, large, "
+                           f"got {value!r}")
+        return value
+
+    @field_validator("bgm", mode="before")
+    @classmethod
+    def _bgm(cls, value: Any) -> Any:
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise _invalid(f"bgm must be true or false, got {value!r}")
+        return value
+
+    @field_validator("extra", mode="before")
+    @classmethod
+    def _extra(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, dict):
+            raise _invalid("extra must be an object")
+        return value
+
+    @model_validator(mode="after")
+    def _resolution_fits_duration(self) -> Img2VideoRequest:
+        allowed = defaults.RESOLUTIONS_BY_DURATION[self.duration]
+        if self.resolution is not None and self.resolution not in allowed:
+            raise _invalid(f"resolution {self.resolution} is not available for "
+                           f"{self.duration} s videos (allowed: {', '.join(allowed)})")
+        return self
+
+    def resolved_resolution(self) -> str:
+        return self.resolution or defaults.DEFAULT_RESOLUTION_BY_DURATION[self.duration]
+
+
+class SubmitResponse(BaseModel):
+    task_id: str = Field(description="Poll GET /v3/async/task-result with it.")
+
+
+TaskStatus = Literal["TASK_STATUS_QUEUED", "TASK_STATUS_PROCESSING", "TASK_STATUS_SUCCEED",
+                     "TASK_STATUS_FAILED"]
+
+
+class TaskInfo(BaseModel):
+    task_id: str
+    task_type: str = defaults.TASK_TYPE
+    status: TaskStatus
+    reason: str = Field("", description="Empty unless FAILED; then what went wrong.")
+    eta: int = Field(description="Whole seconds to completion, queue included; 0 when done.")
+    progress_percent: int = Field(ge=0, le=100, description="Never goes down.")
+
+
+class DebugInfo(BaseModel):
+    request_info: str = Field(description="JSON text: the request as resolved and the shot plan.")
+    submit_time_ms: str
+    execute_time_ms: str
+    complete_time_ms: str
+
+
+class TaskExtra(BaseModel):
+    seed: str = Field(description="The seed actually used, so a random one can be replayed.")
+    debug_info: DebugInfo
+
+
+class VideoResult(BaseModel):
+    video_url: str = Field(description="Signed, expiring download URL; needs no API key.")
+    video_url_ttl: str = Field(description="Seconds the URL stays valid, as a string.")
+    video_type: str = "mp4"
+
+
+class TaskResult(BaseModel):
+    """Body of GET /v3/async/task-result, field for field as the hosted API."""
+
+    task: TaskInfo
+    extra: TaskExtra
+    images: list[dict[str, Any]] = Field(default_factory=list)
+    videos: list[VideoResult] = Field(default_factory=list)
+    audios: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ErrorBody(BaseModel):
+    """Every error, whatever its status."""
+
+    code: int
+    reason: str
+    message: str
+    metadata: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,102 @@
+"""BlobStore: where input images and output videos live, and how clients download them.
+
+The local store keeps files in a directory and mints HMAC-signed, expiring URLs that the
+API serves itself; the S3 store (a later issue) presigns instead. Writers always publish
+by rename, so a reader sees a whole file or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import quote, urlencode
+
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+DOWNLOAD_ROUTE = "/files/"
+
+
+class BlobStore(Protocol):
+    """The seam between the service and its storage."""
+
+    def put_bytes(self, key: str, data: bytes) -> None: ...
+    def put_file(self, key: str, path: Path) -> None: ...
+    def read_bytes(self, key: str) -> bytes: ...
+    def delete(self, key: str) -> None: ...
+    def signed_url(self, key: str, ttl_s: int, base_url: str) -> str: ...
+
+
+def check_key(key: str) -> str:
+    """Keys are plain relative paths: no '..', no absolute paths, no surprises."""
+    if not _KEY.match(key) or ".." in key.split("/"):
+        raise ValueError(f"invalid blob key {key!r}")
+    return key
+
+
+class UrlSigner:
+    """HMAC-SHA256 over key and expiry: a URL is valid until it expires, and only as minted."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def signature(self, key: str, expires: int) -> str:
+        message = f"{key}\n{expires}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def query(self, key: str, ttl_s: int, now: float | None = None) -> str:
+        expires = int((now if now is not None else time.time()) + ttl_s)
+        return urlencode({"expires": expires, "signature": self.signature(key, expires)})
+
+    def verify(self, key: str, expires: str, signature: str, now: float | None = None) -> bool:
+        if not expires.isdigit():
+            return False
+        if int(expires) < (now if now is not None else time.time()):
+            return False
+        return hmac.compare_digest(self.signature(key, int(expires)), signature)
+
+
+class LocalBlobStore:
+    """Blobs as files under one directory on the same filesystem as its scratch space."""
+
+    def __init__(self, root: Path, tmp: Path, signer: UrlSigner) -> None:
+        self.root = root
+        self.tmp = tmp
+        self.signer = signer
+        root.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir(parents=True, exist_ok=True)
+
+    def path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def scratch_path(self, suffix: str = "") -> Path:
+        """A fresh temporary path from which put_file can publish by rename."""
+        return self.tmp / f"{uuid.uuid4().hex}{suffix}"
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        scratch = self.scratch_path()
+        scratch.write_bytes(data)
+        self.put_file(key, scratch)
+
+    def put_file(self, key: str, path: Path) -> None:
+        """Move `path` into place atomically (the caller's file is consumed)."""
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.path(key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+    def signed_url(self, key: str, ttl_s: int, base_url: str) -> str:
+        return f"{base_url.rstrip('/')}{DOWNLOAD_ROUTE}{quote(check_key(key))}?" + \
+            self.signer.query(key, ttl_s)

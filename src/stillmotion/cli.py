@@ -1,0 +1,210 @@
+"""`stillmotion serve | worker | generate | keys`: errors are one clear line, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from sqlalchemy.exc import SQLAlchemyError
+
+from stillmotion.api.errors import describe_validation_error
+from stillmotion.config import Settings
+from stillmotion.logs import configure_logging
+from stillmotion.media.errors import InputError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="stillmotion: a self-hosted Vidu 2.0 image-to-video service.")
+keys_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
+app.add_typer(keys_app, name="keys")
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+DataDir = typer.Option(None, "--data-dir", help="Where the database, blobs and secrets live "
+                       "(default: $STILLMOTION_DATA_DIR or ./stillmotion-data).")
+
+
+def one_line_errors(command: F) -> F:
+    """Turn expected failures into `error: <sentence>` and exit status 2."""
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ValidationError as exc:
+            message = describe_validation_error(exc.errors())
+        except InputError as exc:
+            message = f"the image {exc}"
+        except (ValueError, OSError) as exc:
+            message = str(exc)
+        except SQLAlchemyError as exc:
+            message = f"the database is unavailable ({type(exc).__name__}: {exc.args[0]})"
+        err.print(f"[red]error:[/red] {message}", highlight=False)
+        raise typer.Exit(2)
+    return wrapper  # type: ignore[return-value]
+
+
+def settings_for(data_dir: Path | None, **overrides: Any) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return Settings(**values)
+
+
+def _key_store(settings: Settings) -> Any:
+    from stillmotion.jobs.keys import KeyStore
+    from stillmotion.jobs.store import Store
+
+    settings.ensure_dirs()
+    store = Store(settings)
+    store.create_schema()
+    return KeyStore(store.engine)
+
+
+def curl_example(base: str, key: str) -> str:
+    body = ('{"images":["data:image/jpeg;base64,\'"$(base64 -w0 photo.jpg)"\'"],'
+            '"prompt":"slow push in","duration":4}')
+    return (f"curl -s {base}/v3/async/vidu-2.0-img2video \\\n"
+            f"  -H {shlex.quote('Authorization: Bearer ' + key)} "
+            f"-H 'Content-Type: application/json' \\\n  -d '{body}'\n"
+            f"curl -s {shlex.quote(base + '/v3/async/task-result?task_id=<task_id>')} "
+            f"-H {shlex.quote('Authorization: Bearer ' + key)}")
+
+
+@app.command()
+@one_line_errors
+def serve(
+    host: str = typer.Option(None, help="Interface to listen on (default 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default 8000)."),
+    data_dir: Path | None = DataDir,
+    workers: int = typer.Option(None, help="Render worker processes (default: one per two "
+                                "cores; 0 for an API-only node)."),
+    access_log: bool = typer.Option(False, help="Log every request."),
+) -> None:
+    """Run the API with in-process render workers (SQLite and local files by default)."""
+    from stillmotion.server import serve as run_server
+
+    configure_logging()
+    settings = settings_for(data_dir, host=host, port=port, workers=workers)
+    if workers is not None and workers < 0:
+        raise ValueError("--workers must be 0 or more")
+    keys = _key_store(settings)
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    out.print(f"stillmotion serving on {base}  (API docs: {base}/docs; "
+              f"{settings.workers} worker(s); data in {settings.data_dir.resolve()})")
+    if keys.count() == 0:
+        key = keys.create("default")
+        out.print("\nAPI key 'default' (shown once; more with `stillmotion keys create NAME`):")
+        out.print(f"  {key}\n", highlight=False)
+        out.print("Try it with a photo.jpg in this directory:", highlight=False)
+        out.print(curl_example(base, key) + "\n", highlight=False, soft_wrap=True)
+    run_server(settings, access_log=access_log)
+
+
+@app.command()
+@one_line_errors
+def worker(data_dir: Path | None = DataDir) -> None:
+    """Run one render worker against the configured store (for render-only machines)."""
+    from stillmotion.jobs.worker import Worker
+
+    configure_logging()
+    settings = settings_for(data_dir)
+    settings.ensure_dirs()
+    runner = Worker(settings)
+    runner.store.create_schema()
+    runner.install_signal_handlers()
+    runner.run()
+
+
+@keys_app.command("create")
+@one_line_errors
+def keys_create(name: str, data_dir: Path | None = DataDir) -> None:
+    """Create a key; it is printed once and only its hash is stored."""
+    secret = _key_store(settings_for(data_dir)).create(name)
+    out.print(secret, highlight=False)
+
+
+@keys_app.command("list")
+@one_line_errors
+def keys_list(data_dir: Path | None = DataDir) -> None:
+    """List keys (name, prefix, state); secrets are never shown again."""
+    from datetime import UTC, datetime
+
+    for info in _key_store(settings_for(data_dir)).list():
+        created = datetime.fromtimestamp(info.created_ms / 1000, UTC).isoformat(timespec="seconds")
+        state = "revoked" if info.revoked_ms else "active"
+        out.print(f"{info.name}\t{info.prefix}…\t{state}\tcreated {created}", highlight=False)
+
+
+@keys_app.command("revoke")
+@one_line_errors
+def keys_revoke(name: str, data_dir: Path | None = DataDir) -> None:
+    """Revoke a key: its next request gets 401."""
+    _key_store(settings_for(data_dir)).revoke(name)
+    out.print(f"revoked {name}")
+
+
+@app.command()
+@one_line_errors
+def generate(
+    image: Path = typer.Argument(..., help="A PNG, JPEG or WebP photo."),
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the MP4."),
+    prompt: str = typer.Option("", help="How the shot should move, e.g. 'slow pan left'."),
+    duration: int = typer.Option(4, help="4 or 8 seconds."),
+    resolution: str | None = typer.Option(None, help="360p, 720p or 1080p (8 s: 720p)."),
+    amplitude: str = typer.Option("auto", help="auto, small, medium or large."),
+    seed: int = typer.Option(-1, help="0..2^32-1; -1 picks one at random."),
+) -> None:
+    """Render a video locally through the same pipeline as the service, without a server."""
+    import secrets
+
+    from stillmotion import defaults
+    from stillmotion.api.schemas import Img2VideoRequest
+    from stillmotion.engines import load_engine
+    from stillmotion.jobs.worker import render_request
+    from stillmotion.media.images import inspect_image
+    from stillmotion.pipeline import EncoderOptions, render_to_file
+
+    body = Img2VideoRequest.model_validate({
+        "images": [str(image)], "prompt": prompt, "duration": duration,
+        "resolution": resolution, "movement_amplitude": amplitude, "seed": seed})
+    data = image.read_bytes()
+    settings = Settings()
+    info = inspect_image(data, settings.max_image_pixels)
+    used_seed = seed if seed >= 0 else secrets.randbelow(defaults.MAX_SEED + 1)
+    request = render_request(
+        {"prompt": prompt, "duration": duration, "resolution": body.resolved_resolution(),
+         "movement_amplitude": amplitude, "seed": used_seed, "bgm": False},
+        info.width, info.height)
+    scratch = output.with_name(f".{output.name}.part")
+    with Progress(TextColumn("[bold]rendering"), BarColumn(), TaskProgressColumn(),
+                  TimeRemainingColumn(), console=err, transient=True) as bar:
+        job = bar.add_task("render", total=1.0)
+        plan = render_to_file(load_engine(settings.engine), request, data, scratch,
+                              EncoderOptions(settings.x264_crf, settings.x264_preset,
+                                             settings.x264_threads),
+                              on_progress=lambda f: bar.update(job, completed=f),
+                              max_pixels=settings.max_image_pixels)
+    scratch.replace(output)
+    out.print(f"wrote {output} ({plan.width}x{plan.height}, {plan.frame_count} frames, "
+              f"seed {used_seed})", highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    logging.captureWarnings(True)
+    main()

@@ -1,0 +1,98 @@
+"""The one Settings object: the only place that reads the environment."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from stillmotion import defaults
+
+
+def default_workers() -> int:
+    """One render worker per two cores, at least one: rendering and x264 each use a core."""
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
+class Settings(BaseSettings):
+    """Configuration, from STILLMOTION_* environment variables or CLI options."""
+
+    model_config = SettingsConfigDict(env_prefix="STILLMOTION_", extra="ignore")
+
+    host: str = defaults.HOST
+    port: int = defaults.PORT
+    data_dir: Path = Path(defaults.DATA_DIR)
+    database_url: str | None = None  # default: sqlite file in data_dir
+    public_url: str | None = None  # base of minted download URLs; default: the request's own
+    signing_secret: str | None = None  # default: generated once into data_dir
+    workers: int = Field(default_factory=default_workers)
+    engine: str = "motion"
+    parent_pid: int | None = None  # a worker started by `serve` exits when serve is gone
+
+    video_url_ttl_s: int = defaults.VIDEO_URL_TTL_S
+    max_request_bytes: int = defaults.MAX_REQUEST_BYTES
+    max_image_pixels: int = defaults.MAX_IMAGE_PIXELS
+    url_connect_timeout_s: float = defaults.URL_CONNECT_TIMEOUT_S
+    url_read_timeout_s: float = defaults.URL_READ_TIMEOUT_S
+    url_max_redirects: int = defaults.URL_MAX_REDIRECTS
+    url_total_timeout_s: float = defaults.URL_TOTAL_TIMEOUT_S
+    allow_private_urls: bool = False  # tests and intranet deployments turn this on
+
+    lease_s: float = defaults.LEASE_S
+    heartbeat_s: float = defaults.HEARTBEAT_S
+    reap_interval_s: float = defaults.REAP_INTERVAL_S
+    poll_interval_s: float = defaults.POLL_INTERVAL_S
+    max_attempts: int = defaults.MAX_ATTEMPTS
+    retry_backoff_s: float = defaults.RETRY_BACKOFF_S
+    progress_write_interval_s: float = defaults.PROGRESS_WRITE_INTERVAL_S
+    drain_timeout_s: float = defaults.DRAIN_TIMEOUT_S
+
+    x264_preset: str = defaults.X264_PRESET
+    x264_crf: int = defaults.X264_CRF
+    x264_threads: int = 0  # 0: let x264 choose
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'stillmotion.db').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def tmp_dir(self) -> Path:
+        """Scratch space on the blob filesystem, so publishing a file is a rename."""
+        return self.data_dir / "tmp"
+
+    def ensure_dirs(self) -> None:
+        for d in (self.data_dir, self.blob_dir, self.tmp_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def secret(self) -> bytes:
+        """The URL-signing secret: configured, or generated once and kept in data_dir.
+
+        Every process of one deployment must sign alike, so a generated secret is written
+        to a private temporary file and hard-linked into place: when two processes race at
+        first start, exactly one link wins and both read back the same complete file.
+        """
+        if self.signing_secret:
+            return self.signing_secret.encode()
+        path = self.data_dir / "signing-secret"
+        if not path.exists():
+            self.ensure_dirs()
+            tmp = self.tmp_dir / f"signing-secret.{os.getpid()}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(os.urandom(32).hex())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        return path.read_text().strip().encode()

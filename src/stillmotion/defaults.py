@@ -1,0 +1,49 @@
+"""Every default of the service, named once.
+
+Operators tune the ones `Settings` exposes (STILLMOTION_* variables); code reads those
+through Settings. The rest are fixed by the wire contract or not worth a knob.
+"""
+
+from __future__ import annotations
+
+# --- wire contract (CONTRACT.md): not tunable -------------------------------------------
+TASK_TYPE = "VIDU_2_0_IMG2VIDEO"
+FPS = 24
+DURATIONS = (4, 8)
+RESOLUTIONS_BY_DURATION: dict[int, tuple[str, ...]] = {4: ("360p", "720p", "1080p"), 8: ("720p",)}
+DEFAULT_RESOLUTION_BY_DURATION = {4: "360p", 8: "720p"}
+SHORT_SIDE_BY_RESOLUTION = {"360p": 360, "720p": 720, "1080p": 1080}
+AMPLITUDES = ("auto", "small", "medium", "large")
+MAX_PROMPT_CHARS = 1500
+MAX_SEED = 2**32 - 1
+MIN_ASPECT = 1 / 4
+MAX_ASPECT = 4.0
+MAX_DATA_URI_BYTES = 10 * 1024 * 1024  # decoded payload must be *under* this
+MAX_URL_IMAGE_BYTES = 50 * 1024 * 1024
+
+# --- tunable through Settings ------------------------------------------------------------
+HOST = "127.0.0.1"
+PORT = 8000
+DATA_DIR = "stillmotion-data"
+VIDEO_URL_TTL_S = 3600
+MAX_REQUEST_BYTES = 16 * 1024 * 1024  # a 10 MB payload is ~13.4 MB as base64, plus JSON
+MAX_IMAGE_PIXELS = 50_000_000  # refuse decompression bombs before a full decode
+URL_CONNECT_TIMEOUT_S = 5.0
+URL_READ_TIMEOUT_S = 15.0
+URL_MAX_REDIRECTS = 3
+
+LEASE_S = 30.0  # a worker silent this long is presumed dead and its task handed on
+HEARTBEAT_S = 5.0  # well inside the lease so two missed beats still keep it
+REAP_INTERVAL_S = 2.0
+POLL_INTERVAL_S = 0.2  # idle workers look for work this often
+MAX_ATTEMPTS = 3
+RETRY_BACKOFF_S = 2.0  # first retry after ~2 s, then doubling, each with +/-50% jitter
+PROGRESS_WRITE_INTERVAL_S = 0.5  # throttle: at most two progress writes a second per task
+DRAIN_TIMEOUT_S = 120.0  # SIGTERM waits this long for running renders before releasing them
+
+ETA_SAMPLE_SIZE = 20  # recent renders averaged for the ETA
+ETA_DEFAULT_NS_PER_PIXEL_FRAME = 40.0  # before any render was measured (about 1 s per 360p 4 s)
+
+X264_PRESET = "veryfast"
+X264_CRF = 18
+URL_TOTAL_TIMEOUT_S = 30.0  # a slow-drip server cannot hold a submit longer than this

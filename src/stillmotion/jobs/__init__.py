@@ -1,0 +1,1 @@
+"""The task lifecycle: the store (the only writer of task state), workers, API keys."""

@@ -1,0 +1,99 @@
+"""Tables and the database connection: SQLite (WAL) by default, any SQLAlchemy URL later."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+
+metadata = MetaData()
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("owner", String(36), nullable=False),
+    Column("status", String(16), nullable=False),  # queued | processing | succeed | failed
+    Column("request", Text, nullable=False),  # the resolved contract fields, JSON
+    Column("plan", Text, nullable=True),  # the engine's plan, JSON, once a worker made it
+    Column("input_key", String(255), nullable=False),
+    Column("image_width", Integer, nullable=False),
+    Column("image_height", Integer, nullable=False),
+    Column("out_width", Integer, nullable=False),
+    Column("out_height", Integer, nullable=False),
+    Column("frame_count", Integer, nullable=False),
+    Column("progress", Integer, nullable=False, default=0),
+    Column("reason", Text, nullable=False, default=""),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer, nullable=False),
+    Column("claim_token", String(32), nullable=True),
+    Column("worker", String(128), nullable=True),
+    Column("lease_expires_ms", BigInteger, nullable=True),
+    Column("not_before_ms", BigInteger, nullable=False, default=0),
+    Column("cancel_requested", Boolean, nullable=False, default=False),
+    Column("submit_ms", BigInteger, nullable=False),
+    Column("execute_ms", BigInteger, nullable=True),
+    Column("complete_ms", BigInteger, nullable=True),
+    Column("render_ms", BigInteger, nullable=True),
+    Column("output_key", String(255), nullable=True),
+)
+Index("ix_tasks_claim", tasks.c.status, tasks.c.not_before_ms, tasks.c.submit_ms)
+Index("ix_tasks_lease", tasks.c.status, tasks.c.lease_expires_ms)
+Index("ix_tasks_owner", tasks.c.owner, tasks.c.submit_ms)
+Index("ix_tasks_size", tasks.c.status, tasks.c.out_width, tasks.c.out_height,
+      tasks.c.frame_count, tasks.c.complete_ms)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),  # shown in listings; the key itself never is
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("revoked_ms", BigInteger, nullable=True),
+)
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000  # writers queue behind each other instead of failing
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def make_engine(url: str) -> Engine:
+    """A pooled engine; SQLite gets WAL so readers never wait for the one writer."""
+    kwargs: dict[str, Any] = {"future": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        kwargs["pool_size"] = 8
+        kwargs["max_overflow"] = 16
+    engine = create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process kills in WAL
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.close()
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    """Create missing tables (the migrations issue moves this onto Alembic)."""
+    metadata.create_all(engine)

@@ -1,0 +1,308 @@
+"""The store: every statement that changes task state lives here, and only here.
+
+Races this module handles, each guarded in a WHERE clause:
+- two workers claiming the same task: the claim is one UPDATE of one row chosen by a
+  sub-select, and it only matches while the row is still queued;
+- a frozen or slow worker whose lease lapsed and whose task was handed on: every later
+  write of an attempt carries its claim token, so it matches no row once a newer attempt
+  holds the task, and `LeaseLost` is raised instead of silently writing nothing;
+- the reaper racing a heartbeat: the reaper re-checks both the token it saw and the
+  lapsed deadline in its UPDATE, so a lease renewed in between is left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, and_, case, func, select, update
+from sqlalchemy.engine import Row
+
+from stillmotion import defaults
+from stillmotion.config import Settings
+from stillmotion.jobs.database import create_schema, make_engine, now_ms, tasks
+
+QUEUED, PROCESSING, SUCCEED, FAILED = "queued", "processing", "succeed", "failed"
+FINAL = (SUCCEED, FAILED)
+
+
+class LeaseLost(RuntimeError):
+    """This attempt no longer owns its task (the lease lapsed and it was handed on)."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task row as the rest of the service sees it."""
+
+    id: str
+    owner: str
+    status: str
+    request: dict[str, Any]
+    plan: dict[str, Any] | None
+    input_key: str
+    image_width: int
+    image_height: int
+    out_width: int
+    out_height: int
+    frame_count: int
+    progress: int
+    reason: str
+    attempts: int
+    max_attempts: int
+    submit_ms: int
+    execute_ms: int | None
+    complete_ms: int | None
+    output_key: str | None
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Task:
+        m = row._mapping
+        return cls(
+            id=m["id"], owner=m["owner"], status=m["status"], request=json.loads(m["request"]),
+            plan=json.loads(m["plan"]) if m["plan"] else None, input_key=m["input_key"],
+            image_width=m["image_width"], image_height=m["image_height"],
+            out_width=m["out_width"], out_height=m["out_height"], frame_count=m["frame_count"],
+            progress=m["progress"], reason=m["reason"], attempts=m["attempts"],
+            max_attempts=m["max_attempts"], submit_ms=m["submit_ms"],
+            execute_ms=m["execute_ms"], complete_ms=m["complete_ms"],
+            output_key=m["output_key"],
+        )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One attempt's hold on a task: the task plus the token every write must carry."""
+
+    task: Task
+    token: str
+
+
+@dataclass(frozen=True)
+class NewTask:
+    """Everything submit knows about a task; the store adds ids, times and state."""
+
+    owner: str
+    request: dict[str, Any]
+    input_key: str
+    image_width: int
+    image_height: int
+    out_width: int
+    out_height: int
+    frame_count: int
+
+
+class Store:
+    """Task state on one SQLAlchemy engine; safe to share between threads of a process."""
+
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or make_engine(settings.resolved_database_url)
+
+    def create_schema(self) -> None:
+        create_schema(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        """Raise if the database does not answer."""
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+
+    # --- submit and read -------------------------------------------------------------------
+
+    @staticmethod
+    def new_task_id() -> str:
+        return str(uuid.uuid4())
+
+    def submit(self, task_id: str, new: NewTask) -> None:
+        """Insert a queued task; once this returns the task survives any crash."""
+        with self.engine.begin() as conn:
+            conn.execute(tasks.insert().values(
+                id=task_id, owner=new.owner, status=QUEUED,
+                request=json.dumps(new.request, sort_keys=True), plan=None,
+                input_key=new.input_key, image_width=new.image_width,
+                image_height=new.image_height, out_width=new.out_width,
+                out_height=new.out_height, frame_count=new.frame_count, progress=0, reason="",
+                attempts=0, max_attempts=self.settings.max_attempts, not_before_ms=0,
+                cancel_requested=False, submit_ms=now_ms(),
+            ))
+
+    def get(self, task_id: str, owner: str | None = None) -> Task | None:
+        """The task, or None when it does not exist or (given an owner) is not theirs."""
+        query = select(tasks).where(tasks.c.id == task_id)
+        if owner is not None:
+            query = query.where(tasks.c.owner == owner)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return Task.from_row(row) if row else None
+
+    # --- the attempt lifecycle -----------------------------------------------------------
+
+    def claim(self, worker: str) -> Claim | None:
+        """Atomically take the oldest runnable task, with a fresh token and lease."""
+        now = now_ms()
+        token = secrets.token_hex(16)
+        oldest = (
+            select(tasks.c.id)
+            .where(tasks.c.status == QUEUED, tasks.c.not_before_ms <= now)
+            .order_by(tasks.c.submit_ms, tasks.c.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        statement = (
+            update(tasks)
+            # Race: another worker may take the same row first; `status == QUEUED` in the
+            # WHERE makes the loser match nothing instead of stealing it.
+            .where(tasks.c.id == oldest, tasks.c.status == QUEUED)
+            .values(status=PROCESSING, claim_token=token, worker=worker,
+                    lease_expires_ms=now + int(self.settings.lease_s * 1000),
+                    attempts=tasks.c.attempts + 1, execute_ms=now)
+            .returning(*tasks.c)
+        )
+        with self.engine.begin() as conn:
+            row = conn.execute(statement).first()
+        return Claim(Task.from_row(row), token) if row else None
+
+    def _guarded(self, claim: Claim, **values: Any) -> None:
+        """Write to the attempt's own row, or raise LeaseLost if a newer attempt holds it."""
+        statement = (
+            update(tasks)
+            .where(tasks.c.id == claim.task.id, tasks.c.claim_token == claim.token,
+                   tasks.c.status == PROCESSING)
+            .values(**values)
+        )
+        with self.engine.begin() as conn:
+            if conn.execute(statement).rowcount != 1:
+                raise LeaseLost(f"task {claim.task.id}: this attempt no longer holds the task")
+
+    def heartbeat(self, claim: Claim) -> None:
+        self._guarded(claim, lease_expires_ms=now_ms() + int(self.settings.lease_s * 1000))
+
+    def record_plan(self, claim: Claim, plan: dict[str, Any]) -> None:
+        self._guarded(claim, plan=json.dumps(plan, sort_keys=True))
+
+    def progress(self, claim: Claim, percent: int) -> None:
+        """Raise progress; never lower it, not even when a retry starts from zero."""
+        percent = max(0, min(99, int(percent)))  # 100 is written by complete() alone
+        self._guarded(claim, progress=case(
+            (tasks.c.progress < percent, percent), else_=tasks.c.progress))
+
+    def complete(self, claim: Claim, output_key: str) -> None:
+        now = now_ms()
+        self._guarded(claim, status=SUCCEED, progress=100, output_key=output_key,
+                      complete_ms=now, render_ms=now - (claim.task.execute_ms or now),
+                      claim_token=None, lease_expires_ms=None)
+
+    def fail(self, claim: Claim, reason: str) -> None:
+        """End the task for good: the error would repeat on any attempt."""
+        self._guarded(claim, status=FAILED, reason=reason, complete_ms=now_ms(),
+                      claim_token=None, lease_expires_ms=None)
+
+    def retry(self, claim: Claim, reason: str) -> None:
+        """Queue another attempt after a jittered backoff, or fail once attempts run out."""
+        if claim.task.attempts >= claim.task.max_attempts:
+            self.fail(claim, _exhausted(claim.task.max_attempts, reason))
+            return
+        self._guarded(claim, status=QUEUED, claim_token=None, lease_expires_ms=None,
+                      worker=None, not_before_ms=now_ms() + self._backoff_ms(claim.task.attempts))
+
+    def release(self, claim: Claim) -> None:
+        """Hand the task back untouched (a draining worker); the attempt does not count."""
+        self._guarded(claim, status=QUEUED, claim_token=None, lease_expires_ms=None,
+                      worker=None, attempts=tasks.c.attempts - 1)
+
+    def _backoff_ms(self, attempts: int) -> int:
+        base = self.settings.retry_backoff_s * 1000 * 2 ** max(0, attempts - 1)
+        return int(base * random.uniform(0.5, 1.5))
+
+    def reap(self) -> int:
+        """Return tasks whose lease lapsed (their worker died or froze) to the queue."""
+        now = now_ms()
+        with self.engine.connect() as conn:
+            lapsed = conn.execute(
+                select(tasks.c.id, tasks.c.claim_token, tasks.c.attempts, tasks.c.max_attempts)
+                .where(tasks.c.status == PROCESSING, tasks.c.lease_expires_ms < now)
+            ).all()
+        reaped = 0
+        for task_id, token, attempts, max_attempts in lapsed:
+            guard = and_(tasks.c.id == task_id, tasks.c.claim_token == token,
+                         tasks.c.status == PROCESSING, tasks.c.lease_expires_ms < now)
+            reason = "the worker rendering this task stopped responding"
+            if attempts >= max_attempts:
+                values: dict[str, Any] = dict(
+                    status=FAILED, reason=_exhausted(max_attempts, reason), complete_ms=now,
+                    claim_token=None, lease_expires_ms=None)
+            else:
+                values = dict(status=QUEUED, claim_token=None, lease_expires_ms=None,
+                              worker=None, not_before_ms=now + self._backoff_ms(attempts))
+            with self.engine.begin() as conn:
+                reaped += conn.execute(update(tasks).where(guard).values(**values)).rowcount
+        return reaped
+
+    # --- estimates -------------------------------------------------------------------------
+
+    def estimate_render_ms(self, task: Task) -> float:
+        """Expected render time: recent renders of this size, else of any size per pixel."""
+        sample = defaults.ETA_SAMPLE_SIZE
+        with self.engine.connect() as conn:
+            same = conn.execute(
+                select(tasks.c.render_ms)
+                .where(tasks.c.status == SUCCEED, tasks.c.out_width == task.out_width,
+                       tasks.c.out_height == task.out_height,
+                       tasks.c.frame_count == task.frame_count)
+                .order_by(tasks.c.complete_ms.desc()).limit(sample)
+            ).scalars().all()
+            if same:
+                return sum(same) / len(same)
+            recent = conn.execute(
+                select(tasks.c.render_ms, tasks.c.out_width * tasks.c.out_height
+                       * tasks.c.frame_count)
+                .where(tasks.c.status == SUCCEED)
+                .order_by(tasks.c.complete_ms.desc()).limit(sample)
+            ).all()
+        work = task.out_width * task.out_height * task.frame_count
+        if recent:
+            ms = sum(r[0] for r in recent)
+            px = sum(r[1] for r in recent)
+            return ms / px * work
+        return defaults.ETA_DEFAULT_NS_PER_PIXEL_FRAME * work / 1e6
+
+    def queue_position(self, task: Task) -> int:
+        """How many queued tasks are ahead of this one."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(
+                select(func.count()).select_from(tasks).where(
+                    tasks.c.status == QUEUED, tasks.c.submit_ms <= task.submit_ms,
+                    tasks.c.id != task.id)
+            ).scalar_one())
+
+    def eta_s(self, task: Task) -> int:
+        """Whole seconds until the task ends, queue wait included; 0 once it has."""
+        if task.status in FINAL:
+            return 0
+        estimate = self.estimate_render_ms(task)
+        now = now_ms()
+        if task.status == PROCESSING and task.execute_ms:
+            elapsed = now - task.execute_ms
+            if task.progress >= 10:
+                remaining = elapsed * (100 - task.progress) / task.progress
+            else:
+                remaining = estimate - elapsed
+            return max(1, math.ceil(remaining / 1000))
+        with self.engine.connect() as conn:
+            busy = int(conn.execute(select(func.count()).select_from(tasks).where(
+                tasks.c.status == PROCESSING)).scalar_one())
+        ahead = self.queue_position(task)
+        slots = max(1, busy)
+        wait = estimate * (ahead // slots) + (estimate / 2 if busy else 0)
+        return max(1, math.ceil((wait + estimate) / 1000))
+
+
+def _exhausted(max_attempts: int, reason: str) -> str:
+    return f"Rendering failed after {max_attempts} attempts: {reason}."

@@ -1,0 +1,221 @@
+"""The worker loop: claim a task, render it under a heartbeat, record the outcome.
+
+A worker is a long-lived process that keeps its engine loaded (rq's SimpleWorker shape,
+never fork-per-job), so an engine with model weights loads once. SIGTERM drains: no new
+claims, the current render finishes; a second SIGTERM stops the render and hands the task
+back. SIGKILL loses nothing: the lease lapses and the reaper queues another attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from types import FrameType
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from stillmotion.blobs import LocalBlobStore, UrlSigner
+from stillmotion.config import Settings
+from stillmotion.engines import Engine, Plan, RenderRequest, load_engine
+from stillmotion.jobs.store import Claim, LeaseLost, Store
+from stillmotion.media.errors import InputError
+from stillmotion.pipeline import EncoderOptions, RenderStopped, render_to_file
+
+log = logging.getLogger("stillmotion.worker")
+
+
+def make_blob_store(settings: Settings) -> LocalBlobStore:
+    """The configured BlobStore (local files until the S3 issue adds its own)."""
+    return LocalBlobStore(settings.blob_dir, settings.tmp_dir, UrlSigner(settings.secret()))
+
+
+def render_request(task_request: dict[str, object], image_width: int,
+                   image_height: int) -> RenderRequest:
+    """The engine's view of a stored task: the resolved contract fields and image size."""
+    return RenderRequest(
+        prompt=str(task_request["prompt"]), duration=int(task_request["duration"]),  # type: ignore[call-overload]
+        resolution=str(task_request["resolution"]),
+        movement_amplitude=str(task_request["movement_amplitude"]),
+        seed=int(task_request["seed"]),  # type: ignore[call-overload]
+        bgm=bool(task_request["bgm"]), image_width=image_width, image_height=image_height,
+    )
+
+
+class Heartbeat:
+    """Keeps one attempt's lease alive from a side thread while the render runs.
+
+    Race: if this worker freezes longer than the lease, the reaper hands the task on; the
+    next beat then matches no row, `lost` is set, and the render stops at its next frame.
+    """
+
+    def __init__(self, store: Store, claim: Claim, interval_s: float) -> None:
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._store, self._claim, self._interval = store, claim, interval_s
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self._store.heartbeat(self._claim)
+            except LeaseLost:
+                self.lost.set()
+                return
+            except SQLAlchemyError as exc:  # a busy or briefly absent database: beat again
+                log.warning("heartbeat for task %s failed: %s", self._claim.task.id, exc)
+
+
+class ProgressWriter:
+    """Throttled progress writes: at most one per interval, and only when the value rose."""
+
+    def __init__(self, store: Store, claim: Claim, interval_s: float, lost: threading.Event):
+        self._store, self._claim, self._interval, self._lost = store, claim, interval_s, lost
+        self._last_write = 0.0
+        self._last_percent = -1
+
+    def __call__(self, fraction: float) -> None:
+        percent = int(fraction * 100)
+        now = time.monotonic()
+        if percent <= self._last_percent or now - self._last_write < self._interval:
+            return
+        try:
+            self._store.progress(self._claim, percent)
+        except LeaseLost:
+            self._lost.set()
+        except SQLAlchemyError as exc:
+            log.warning("progress write for task %s failed: %s", self._claim.task.id, exc)
+        self._last_write, self._last_percent = now, percent
+
+
+class Worker:
+    """One render worker; `run()` loops until drained."""
+
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.store = Store(settings)
+        self.blobs = make_blob_store(settings)
+        self.engine = engine or load_engine(settings.engine)
+        self.draining = threading.Event()
+        self.aborting = threading.Event()
+
+    def install_signal_handlers(self) -> None:
+        def on_signal(_signum: int, _frame: FrameType | None) -> None:
+            if self.draining.is_set():
+                self.aborting.set()
+            self.draining.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+
+    def run(self) -> None:
+        log.info("worker %s started (engine %s)", self.name, self.engine.name)
+        next_reap = 0.0
+        while not self.draining.is_set():
+            if self._orphaned():
+                log.warning("worker %s: serve has gone; stopping", self.name)
+                break
+            try:
+                if time.monotonic() >= next_reap:
+                    reaped = self.store.reap()
+                    if reaped:
+                        log.info("re-queued %d task(s) whose worker stopped responding", reaped)
+                    next_reap = time.monotonic() + self.settings.reap_interval_s
+                claim = self.store.claim(self.name)
+            except SQLAlchemyError as exc:
+                log.warning("store unavailable, backing off: %s", exc)
+                self.draining.wait(min(5.0, self.settings.poll_interval_s * 10))
+                continue
+            if claim is None:
+                self.draining.wait(self.settings.poll_interval_s)
+                continue
+            self.run_claim(claim)
+        self.store.close()
+        log.info("worker %s drained", self.name)
+
+    def _orphaned(self) -> bool:
+        parent = self.settings.parent_pid
+        return parent is not None and os.getppid() != parent
+
+    def run_claim(self, claim: Claim) -> None:
+        """Render one claimed task and record how it ended; never raises."""
+        task = claim.task
+        scratch = self.blobs.scratch_path(".mp4")
+        log.info("task %s: attempt %d started", task.id, task.attempts)
+        with Heartbeat(self.store, claim, self.settings.heartbeat_s) as heartbeat:
+            progress = ProgressWriter(self.store, claim, self.settings.progress_write_interval_s,
+                                      heartbeat.lost)
+
+            def should_stop() -> bool:
+                return heartbeat.lost.is_set() or self.aborting.is_set()
+
+            def on_plan(plan: Plan) -> None:
+                self.store.record_plan(claim, plan.to_dict())
+
+            try:
+                render_to_file(
+                    self.engine,
+                    render_request(task.request, task.image_width, task.image_height),
+                    self.blobs.read_bytes(task.input_key), scratch,
+                    EncoderOptions(self.settings.x264_crf, self.settings.x264_preset,
+                                   self.settings.x264_threads),
+                    on_plan=on_plan, on_progress=progress, should_stop=should_stop,
+                    max_pixels=self.settings.max_image_pixels,
+                )
+                key = f"outputs/{task.id}/{claim.token}.mp4"  # per attempt: no attempt
+                self.blobs.put_file(key, scratch)           # can overwrite another's file
+                try:
+                    self.store.complete(claim, key)
+                except LeaseLost:
+                    self.blobs.delete(key)
+                    raise
+                log.info("task %s: succeeded", task.id)
+            except RenderStopped:
+                if heartbeat.lost.is_set():
+                    log.warning("task %s: lease lost, another attempt owns it", task.id)
+                else:
+                    log.info("task %s: handed back while draining", task.id)
+                    self._quietly(self.store.release, claim)
+            except LeaseLost:
+                log.warning("task %s: lease lost, another attempt owns it", task.id)
+            except InputError as exc:
+                self._quietly(self.store.fail, claim,
+                              f"The stored input image could not be read: it {exc}.")
+            except Exception as exc:  # noqa: BLE001 - any bug becomes a retry, never a crash
+                log.exception("task %s: attempt %d failed", task.id, task.attempts)
+                self._quietly(self.store.retry, claim,
+                              f"internal rendering error ({type(exc).__name__})")
+            finally:
+                scratch.unlink(missing_ok=True)
+
+    @staticmethod
+    def _quietly(write: object, *args: object) -> None:
+        try:
+            write(*args)  # type: ignore[operator]
+        except LeaseLost:
+            pass
+        except SQLAlchemyError as exc:
+            log.warning("could not record a task outcome (the lease will lapse): %s", exc)
+
+
+def run_worker_process(settings_values: dict[str, object]) -> None:
+    """Entry point of a worker process started by `serve` (multiprocessing spawn)."""
+    from stillmotion.logs import configure_logging
+
+    configure_logging()
+    settings = Settings(**settings_values)  # type: ignore[arg-type]
+    worker = Worker(settings)
+    worker.install_signal_handlers()
+    worker.run()
