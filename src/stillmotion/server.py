@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
 from multiprocessing.process import BaseProcess
 
 import uvicorn
@@ -20,19 +21,42 @@ from stillmotion.jobs.worker import run_worker_process
 
 log = logging.getLogger("stillmotion.server")
 SECOND_SIGNAL_GRACE_S = 15.0  # after the second SIGTERM a worker only has to hand back
+RESPAWN_CHECK_S = 1.0
 
 
-def start_workers(settings: Settings, count: int) -> list[BaseProcess]:
+def start_worker(settings: Settings, index: int) -> BaseProcess:
     context = multiprocessing.get_context("spawn")  # no inherited sockets, threads or locks
     values = settings.model_dump(mode="json")
     values["parent_pid"] = os.getpid()
-    workers = []
-    for index in range(count):
-        process = context.Process(target=run_worker_process, args=(values,),
-                                  name=f"stillmotion-worker-{index}", daemon=False)
-        process.start()
-        workers.append(process)
-    return workers
+    process = context.Process(target=run_worker_process, args=(values,),
+                              name=f"stillmotion-worker-{index}", daemon=False)
+    process.start()
+    return process
+
+
+class WorkerPool:
+    """Keeps `count` worker processes alive: a worker that dies (OOM killer, SIGKILL, a
+    crash in native code) is replaced, and its task comes back through the reaper."""
+
+    def __init__(self, settings: Settings, count: int) -> None:
+        self.settings = settings
+        self.workers = [start_worker(settings, i) for i in range(count)]
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._supervise, name="worker-pool", daemon=True)
+        self._thread.start()
+
+    def _supervise(self) -> None:
+        while not self._stopping.wait(RESPAWN_CHECK_S):
+            for index, process in enumerate(self.workers):
+                if not process.is_alive() and not self._stopping.is_set():
+                    log.warning("worker %s exited with %s; starting a new one",
+                                process.pid, process.exitcode)
+                    self.workers[index] = start_worker(self.settings, index)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+        stop_workers(self.workers, self.settings.drain_timeout_s)
 
 
 def stop_workers(workers: list[BaseProcess], drain_timeout_s: float) -> None:
@@ -52,11 +76,11 @@ def stop_workers(workers: list[BaseProcess], drain_timeout_s: float) -> None:
 
 def serve(settings: Settings, access_log: bool = False) -> None:
     app = create_app(settings)
-    workers = start_workers(settings, settings.workers)
+    pool = WorkerPool(settings, settings.workers)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, access_log=access_log,
                             log_level="info", timeout_graceful_shutdown=10)
     try:
         uvicorn.Server(config).run()
     finally:
-        log.info("stopping %d worker(s)", len(workers))
-        stop_workers(workers, settings.drain_timeout_s)
+        log.info("stopping %d worker(s)", len(pool.workers))
+        pool.stop()

@@ -23,14 +23,14 @@ def create_app(settings: Settings) -> FastAPI:
     store = Store(settings)
     store.create_schema()
 
+    limits = FetchLimits(
+        max_bytes=defaults.MAX_URL_IMAGE_BYTES, connect_timeout_s=settings.url_connect_timeout_s,
+        read_timeout_s=settings.url_read_timeout_s, total_timeout_s=settings.url_total_timeout_s,
+        max_redirects=settings.url_max_redirects, allow_private=settings.allow_private_urls)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.http = make_client(FetchLimits(
-            max_bytes=defaults.MAX_URL_IMAGE_BYTES,
-            connect_timeout_s=settings.url_connect_timeout_s,
-            read_timeout_s=settings.url_read_timeout_s,
-            total_timeout_s=settings.url_total_timeout_s,
-            max_redirects=settings.url_max_redirects, allow_private=settings.allow_private_urls))
+        app.state.http = make_client(limits)
         try:
             yield
         finally:
@@ -43,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
         "and its async Task Result API.",
     )
     app.state.settings = settings
+    app.state.fetch_limits = limits
     app.state.store = store
     app.state.keys = KeyStore(store.engine)
     app.state.blobs = make_blob_store(settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -39,7 +40,7 @@ def bad_request(message: str) -> ApiError:
 
 
 def envelope(status: int, reason: str, message: str, metadata: dict[str, Any] | None = None,
-             headers: dict[str, str] | None = None) -> JSONResponse:
+             headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse(
         {"code": status, "reason": reason, "message": message, "metadata": metadata or {}},
         status_code=status, headers=headers)

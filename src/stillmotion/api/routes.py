@@ -68,14 +68,10 @@ async def _read_json_body(request: Request, max_bytes: int) -> Any:
 
 
 async def _image_bytes(request: Request, reference: str) -> bytes:
-    settings: Settings = request.app.state.settings
     if reference.startswith("data:"):
         return decode_data_uri(reference)
     if reference.lower().startswith(("http://", "https://")):
-        limits = FetchLimits(
-            max_bytes=defaults.MAX_URL_IMAGE_BYTES, connect_timeout_s=settings.url_connect_timeout_s,
-            read_timeout_s=settings.url_read_timeout_s, total_timeout_s=settings.url_total_timeout_s,
-            max_redirects=settings.url_max_redirects, allow_private=settings.allow_private_urls)
+        limits: FetchLimits = request.app.state.fetch_limits
         return await fetch_image_bytes(request.app.state.http, reference, limits)
     raise InputError("must be an http(s) URL or a data URI (data:image/png;base64,...)")
 

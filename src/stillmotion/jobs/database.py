@@ -79,7 +79,8 @@ def make_engine(url: str) -> Engine:
     """A pooled engine; SQLite gets WAL so readers never wait for the one writer."""
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        kwargs["connect_args"] = {"check_same_thread": False,
+                                  "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         kwargs["pool_size"] = 8
         kwargs["max_overflow"] = 16
     engine = create_engine(url, **kwargs)

@@ -14,6 +14,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -201,9 +202,10 @@ class Worker:
                 scratch.unlink(missing_ok=True)
 
     @staticmethod
-    def _quietly(write: object, *args: object) -> None:
+    def _quietly(write: Callable[..., None], *args: object) -> None:
+        """Record an outcome; if even that fails, the lapsing lease brings the task back."""
         try:
-            write(*args)  # type: ignore[operator]
+            write(*args)
         except LeaseLost:
             pass
         except SQLAlchemyError as exc:

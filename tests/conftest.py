@@ -1,0 +1,232 @@
+"""Shared test fixtures: a real `stillmotion serve` on a loopback port, real photos.
+
+Nothing here fakes a part: the server is the real CLI in a child process, the database a
+real SQLite file in a temporary directory, the photos scikit-image's sample images.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import av
+import httpx
+import numpy as np
+import psutil
+import pytest
+from PIL import Image
+from skimage import data as skdata
+
+# Short leases and backoffs so fault tests see recovery in seconds, not minutes.
+FAST_RECOVERY_ENV = {
+    "STILLMOTION_LEASE_S": "3",
+    "STILLMOTION_HEARTBEAT_S": "0.5",
+    "STILLMOTION_REAP_INTERVAL_S": "0.5",
+    "STILLMOTION_RETRY_BACKOFF_S": "0.2",
+    "STILLMOTION_POLL_INTERVAL_S": "0.05",
+    "STILLMOTION_PROGRESS_WRITE_INTERVAL_S": "0.1",
+    "STILLMOTION_ALLOW_PRIVATE_URLS": "true",
+}
+FINAL_STATUSES = ("TASK_STATUS_SUCCEED", "TASK_STATUS_FAILED")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(data_dir: Path, *args: str, env: dict[str, str] | None = None,
+        check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the real `stillmotion` command line."""
+    return subprocess.run(
+        [sys.executable, "-m", "stillmotion.cli", *args, "--data-dir", str(data_dir)],
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, check=check,
+        timeout=120)
+
+
+@dataclass
+class Server:
+    """A `stillmotion serve` child process and what a client needs to talk to it."""
+
+    data_dir: Path
+    workers: int = 1
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    key: str = ""
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        if not self.key:
+            self.key = cli(self.data_dir, "keys", "create", "tests").stdout.strip()
+        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "stillmotion.cli", "serve", "--data-dir", str(self.data_dir),
+             "--port", str(self.port), "--workers", str(self.workers)],
+            stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, **FAST_RECOVERY_ENV, **self.env})
+        log.close()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log()}")
+            try:
+                if httpx.get(self.base_url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not become healthy:\n{self.log()}")
+
+    def log(self) -> str:
+        path = self.data_dir / "server.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def worker_pids(self) -> list[int]:
+        assert self.process is not None
+        children = psutil.Process(self.process.pid).children(recursive=True)
+        return [c.pid for c in children if "run_worker_process" in " ".join(c.cmdline())
+                or "multiprocessing" in " ".join(c.cmdline())]
+
+    def stop(self, timeout: float = 60) -> None:
+        """SIGTERM, as an operator or a service manager would, and wait for the drain."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL the server and every worker it started."""
+        if self.process is None:
+            return
+        try:
+            family = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            family = []
+        for proc in [*family]:
+            try:
+                proc.kill()
+            except psutil.NoSuchProcess:
+                pass
+        self.process.kill()
+        self.process.wait()
+
+    def client(self, key: str | None = None) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=30,
+                            headers={"Authorization": f"Bearer {key or self.key}"})
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One shared server for tests that only submit, read and validate."""
+    srv = Server(tmp_path_factory.mktemp("shared-server"), workers=1).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def api(server: Server) -> Iterator[httpx.Client]:
+    with server.client() as client:
+        yield client
+
+
+# --- photos ------------------------------------------------------------------------------
+
+def encode(image: np.ndarray | Image.Image, fmt: str = "PNG", **params: Any) -> bytes:
+    img = image if isinstance(image, Image.Image) else Image.fromarray(image)
+    buffer = io.BytesIO()
+    img.save(buffer, format=fmt, **params)
+    return buffer.getvalue()
+
+
+def data_uri(data: bytes, mime: str = "image/png") -> str:
+    return f"data:{mime};base64," + base64.b64encode(data).decode()
+
+
+def photo(name: str) -> np.ndarray:
+    """A scikit-image sample photo as 8-bit RGB."""
+    image = getattr(skdata, name)()
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    return np.ascontiguousarray(image[..., :3].astype(np.uint8))
+
+
+def portrait_9x16() -> np.ndarray:
+    """A real 9:16 photo: the middle of scikit-image's coffee (400x600), cropped to 225x400."""
+    coffee = photo("coffee")
+    left = (coffee.shape[1] - 225) // 2
+    return np.ascontiguousarray(coffee[:, left:left + 225])
+
+
+def png_uri(image: np.ndarray) -> str:
+    return data_uri(encode(image, "PNG"), "image/png")
+
+
+def submit(client: httpx.Client, **fields: Any) -> httpx.Response:
+    body = {"images": [png_uri(photo("astronaut"))], **fields}
+    return client.post("/v3/async/vidu-2.0-img2video", json=body)
+
+
+def wait_for(client: httpx.Client, task_id: str, timeout: float = 120,
+             seen: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Poll task-result until SUCCEED or FAILED; every polled body is appended to `seen`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = client.get("/v3/async/task-result", params={"task_id": task_id})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        if seen is not None:
+            seen.append(body)
+        if body["task"]["status"] in FINAL_STATUSES:
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"task {task_id} did not finish in {timeout} s")
+
+
+@dataclass
+class DecodedVideo:
+    frames: list[np.ndarray]
+    fps: float
+    width: int
+    height: int
+    profile: str
+    pix_fmt: str
+    audio_streams: int
+
+
+def decode_video(data: bytes) -> DecodedVideo:
+    """Decode an MP4 completely with PyAV, frames as RGB (BT.601, as the file is tagged)."""
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.video[0]
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+        return DecodedVideo(
+            frames=frames, fps=float(stream.average_rate or 0), width=stream.width,
+            height=stream.height, profile=str(stream.codec_context.profile),
+            pix_fmt=str(stream.codec_context.pix_fmt),
+            audio_streams=len(container.streams.audio))
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
