@@ -99,8 +99,7 @@ class Server:
     def worker_pids(self) -> list[int]:
         assert self.process is not None
         children = psutil.Process(self.process.pid).children(recursive=True)
-        return [c.pid for c in children if "run_worker_process" in " ".join(c.cmdline())
-                or "multiprocessing" in " ".join(c.cmdline())]
+        return [c.pid for c in children if "spawn_main" in " ".join(c.cmdline())]
 
     def stop(self, timeout: float = 60) -> None:
         """SIGTERM, as an operator or a service manager would, and wait for the drain."""
