@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from stillmotion.config import Settings
+from stillmotion.jobs.store import QUEUED, SUCCEED, Store
 from tests.conftest import Server, decode_video, photo, png_uri, portrait_9x16, wait_for
 
 pytestmark = pytest.mark.slow
@@ -62,8 +64,13 @@ def test_server_stopped_with_queued_tasks_completes_them_after_restart(tmp_path:
     server = Server(tmp_path, workers=1).start()
     with server.client() as client:
         ids = [submit(client, resolution="720p", seed=i) for i in range(3)]
-    server.stop()  # SIGTERM: the API stops, the worker drains its current render
+        wait_until_rendering(client, ids[0])
+    server.stop()  # SIGTERM: the API stops, the worker drains: it finishes its render
     assert server.process is not None and server.process.returncode is not None
+    store = Store(Settings(data_dir=tmp_path))
+    statuses = [task.status for task in map(store.get, ids) if task is not None]
+    store.close()
+    assert statuses == [SUCCEED, QUEUED, QUEUED]
     restarted = Server(tmp_path, workers=1, key=server.key).start()
     try:
         with restarted.client() as client:

@@ -10,8 +10,11 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
+import time
 from multiprocessing.process import BaseProcess
+from types import FrameType
 
 import uvicorn
 
@@ -53,6 +56,15 @@ class WorkerPool:
                                 process.pid, process.exitcode)
                     self.workers[index] = start_worker(self.settings, index)
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def signal_all(self, signum: int) -> None:
+        for process in self.workers:
+            if process.is_alive() and process.pid:
+                os.kill(process.pid, signum)
+
     def stop(self) -> None:
         self._stopping.set()
         self._thread.join()
@@ -62,12 +74,13 @@ class WorkerPool:
 def stop_workers(workers: list[BaseProcess], drain_timeout_s: float) -> None:
     for process in workers:
         if process.is_alive() and process.pid:
-            os.kill(process.pid, 15)
+            os.kill(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + drain_timeout_s
     for process in workers:
-        process.join(drain_timeout_s)
+        process.join(max(0.0, deadline - time.monotonic()))
     for process in workers:  # past the drain timeout: hand back, then insist
         if process.is_alive() and process.pid:
-            os.kill(process.pid, 15)
+            os.kill(process.pid, signal.SIGTERM)
             process.join(SECOND_SIGNAL_GRACE_S)
         if process.is_alive():
             process.kill()
@@ -77,6 +90,16 @@ def stop_workers(workers: list[BaseProcess], drain_timeout_s: float) -> None:
 def serve(settings: Settings, access_log: bool = False) -> None:
     app = create_app(settings)
     pool = WorkerPool(settings, settings.workers)
+    # uvicorn restores the handlers it found and re-raises the signal once it has shut
+    # down; with Python's default handler that would kill this process before the workers
+    # drain. Ours only records it, so the `finally` below runs. A signal that arrives while
+    # the workers drain is passed on to them: they stop rendering and hand their tasks back.
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        if pool.stopping:
+            pool.signal_all(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, access_log=access_log,
                             log_level="info", timeout_graceful_shutdown=10)
     try:
