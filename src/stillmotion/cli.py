@@ -43,11 +43,13 @@ def one_line_errors(command: F) -> F:
             message = describe_validation_error(exc.errors())
         except InputError as exc:
             message = f"the image {exc}"
-        except (ValueError, OSError) as exc:
+        except OSError as exc:
+            message = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+        except ValueError as exc:
             message = str(exc)
         except SQLAlchemyError as exc:
             message = f"the database is unavailable ({type(exc).__name__}: {exc.args[0]})"
-        err.print(f"[red]error:[/red] {message}", highlight=False)
+        err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     return wrapper  # type: ignore[return-value]
 

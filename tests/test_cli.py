@@ -1,0 +1,58 @@
+"""The command line as a person uses it: real processes, real files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import cli, decode_video, encode, photo
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "stillmotion.cli", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_generate_renders_a_video_without_a_server(tmp_path: Path) -> None:
+    source = tmp_path / "chelsea.jpg"
+    source.write_bytes(encode(photo("chelsea"), "JPEG", quality=92))
+    out = tmp_path / "out.mp4"
+    result = run("generate", str(source), "-o", str(out), "--prompt", "pan right",
+                 "--seed", "5")
+    assert result.returncode == 0, result.stderr
+    assert "seed 5" in result.stdout
+    video = decode_video(out.read_bytes())
+    assert (video.width, video.height, len(video.frames)) == (542, 360, 96)
+    assert not list(tmp_path.glob(".*.part"))
+
+
+def test_cli_errors_are_one_line(tmp_path: Path) -> None:
+    gif = tmp_path / "anim.gif"
+    gif.write_bytes(encode(photo("chelsea"), "GIF"))
+    cases = [
+        run("generate", str(tmp_path / "missing.png"), "-o", str(tmp_path / "x.mp4")),
+        run("generate", str(gif), "-o", str(tmp_path / "x.mp4")),
+        run("generate", str(gif), "-o", str(tmp_path / "x.mp4"), "--duration", "6"),
+        run("keys", "revoke", "nobody", "--data-dir", str(tmp_path)),
+    ]
+    for result in cases:
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+        assert "Traceback" not in result.stderr
+    assert "PNG, JPEG or WebP" in cases[1].stderr
+    assert "duration" in cases[2].stderr
+
+
+def test_keys_are_shown_once_and_listed_without_secrets(tmp_path: Path) -> None:
+    secret = cli(tmp_path, "keys", "create", "alice").stdout.strip()
+    assert secret.startswith("sm_") and len(secret) > 40
+    listing = cli(tmp_path, "keys", "list").stdout
+    assert "alice" in listing and "active" in listing and secret not in listing
+    duplicate = cli(tmp_path, "keys", "create", "alice", check=False)
+    assert duplicate.returncode == 2 and "already exists" in duplicate.stderr
+    cli(tmp_path, "keys", "revoke", "alice")
+    assert "revoked" in cli(tmp_path, "keys", "list").stdout
+    stored = (tmp_path / "stillmotion.db").read_bytes()
+    assert secret.encode() not in stored
