@@ -191,8 +191,7 @@ def generate(
                   TimeRemainingColumn(), console=err, transient=True) as bar:
         job = bar.add_task("render", total=1.0)
         plan = render_to_file(load_engine(settings.engine), request, data, scratch,
-                              EncoderOptions(settings.x264_crf, settings.x264_preset,
-                                             settings.x264_threads),
+                              EncoderOptions.from_settings(settings),
                               on_progress=lambda f: bar.update(job, completed=f),
                               max_pixels=settings.max_image_pixels)
     scratch.replace(output)

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
 
     x264_preset: str = defaults.X264_PRESET
     x264_crf: int = defaults.X264_CRF
-    x264_threads: int = 0  # 0: let x264 choose
+    x264_threads: int = Field(default=defaults.X264_THREADS, ge=1)
 
     @cached_property
     def resolved_database_url(self) -> str:

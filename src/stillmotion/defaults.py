@@ -46,4 +46,7 @@ ETA_DEFAULT_NS_PER_PIXEL_FRAME = 40.0  # before any render was measured (about 1
 
 X264_PRESET = "veryfast"
 X264_CRF = 18
+# Fixed, never "auto": x264 output depends on its thread count, and an automatic count
+# varied between runs on a loaded machine, which broke same-seed-same-frames.
+X264_THREADS = 4
 URL_TOTAL_TIMEOUT_S = 30.0  # a slow-drip server cannot hold a submit longer than this

@@ -17,6 +17,7 @@ from typing import TypeVar
 import numpy as np
 
 from stillmotion import defaults
+from stillmotion.config import Settings
 from stillmotion.engines.base import Engine, Plan, RenderRequest
 from stillmotion.media.encoder import Mp4Writer
 from stillmotion.media.images import decode_rgb
@@ -38,7 +39,11 @@ class RenderStopped(Exception):
 class EncoderOptions:
     crf: int = defaults.X264_CRF
     preset: str = defaults.X264_PRESET
-    threads: int = 0
+    threads: int = defaults.X264_THREADS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EncoderOptions:
+        return cls(settings.x264_crf, settings.x264_preset, settings.x264_threads)
 
 
 ProgressFn = Callable[[float], None]

@@ -161,4 +161,8 @@ def test_eta_uses_recent_renders_of_the_same_size(tmp_path: Path) -> None:
     queued = [store.get(add_task(store)) for _ in range(3)]
     etas = [store.eta_s(task) for task in queued if task is not None]
     assert etas == sorted(etas) and all(eta >= 1 for eta in etas)
-    assert [store.queue_position(task) for task in queued if task is not None] == [0, 1, 2]
+    positions = [store.queue_position(task) for task in queued if task is not None]
+    assert sorted(positions) == [0, 1, 2]
+    first = min(zip(positions, queued, strict=True), key=lambda pair: pair[0])[1]
+    claim = store.claim("w")
+    assert claim is not None and first is not None and claim.task.id == first.id

@@ -168,7 +168,8 @@ def download(request: Request, key: str, expires: str = "", signature: str = "")
         raise ApiError(403, "FORBIDDEN", "this download URL is invalid") from None
     if not path.is_file():
         raise ApiError(404, "NOT_FOUND", "the file no longer exists")
-    return FileResponse(path, media_type="video/mp4", filename=path.name)
+    return FileResponse(path, media_type="video/mp4", filename=path.name,
+                        content_disposition_type="inline")
 
 
 @router.get("/healthz", summary="Liveness and store health")

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, select, update
+from sqlalchemy import Engine, and_, case, func, or_, select, update
 from sqlalchemy.engine import Row
 
 from stillmotion import defaults
@@ -277,9 +277,11 @@ class Store:
         """How many queued tasks are ahead of this one."""
         with self.engine.connect() as conn:
             return int(conn.execute(
+                # The claim order, (submit_ms, id), so ties within a millisecond agree.
                 select(func.count()).select_from(tasks).where(
-                    tasks.c.status == QUEUED, tasks.c.submit_ms <= task.submit_ms,
-                    tasks.c.id != task.id)
+                    tasks.c.status == QUEUED,
+                    or_(tasks.c.submit_ms < task.submit_ms,
+                        and_(tasks.c.submit_ms == task.submit_ms, tasks.c.id < task.id)))
             ).scalar_one())
 
     def eta_s(self, task: Task) -> int:

@@ -170,8 +170,7 @@ class Worker:
                     self.engine,
                     render_request(task.request, task.image_width, task.image_height),
                     self.blobs.read_bytes(task.input_key), scratch,
-                    EncoderOptions(self.settings.x264_crf, self.settings.x264_preset,
-                                   self.settings.x264_threads),
+                    EncoderOptions.from_settings(self.settings),
                     on_plan=on_plan, on_progress=progress, should_stop=should_stop,
                     max_pixels=self.settings.max_image_pixels,
                 )

@@ -33,7 +33,7 @@ class Mp4Writer:
         fps: int = defaults.FPS,
         crf: int = defaults.X264_CRF,
         preset: str = defaults.X264_PRESET,
-        threads: int = 0,
+        threads: int = defaults.X264_THREADS,
     ) -> None:
         self.path = path
         self.frames_written = 0
@@ -46,8 +46,7 @@ class Mp4Writer:
         stream.time_base = Fraction(1, fps)
         ctx = stream.codec_context
         ctx.options = {"crf": str(crf), "preset": preset, "profile": "high"}
-        if threads:
-            ctx.thread_count = threads
+        ctx.thread_count = threads
         # Tag what swscale's RGB->YUV conversion really does (BT.601 matrix, limited
         # range) so players and decoders convert back with the same matrix.
         ctx.colorspace = _AVCOL_SPC_SMPTE170M
