@@ -26,7 +26,7 @@ from stillmotion.api.schemas import (
 from stillmotion.blobs import LocalBlobStore
 from stillmotion.config import Settings
 from stillmotion.jobs.store import FAILED, PROCESSING, QUEUED, SUCCEED, NewTask, Store, Task
-from stillmotion.media.errors import InputError
+from stillmotion.media.errors import InputError, human_bytes
 from stillmotion.media.fetch import FetchLimits, fetch_image_bytes
 from stillmotion.media.images import ImageInfo, decode_data_uri, inspect_image
 from stillmotion.media.sizing import output_size
@@ -55,15 +55,15 @@ async def _read_json_body(request: Request, max_bytes: int) -> Any:
         raise bad_request("Content-Type must be application/json")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise ApiError(413, "REQUEST_TOO_LARGE", f"the request body is over {max_bytes} bytes")
+        raise ApiError(413, "REQUEST_TOO_LARGE", f"the request body is over the {human_bytes(max_bytes)} limit")
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > max_bytes:
-            raise ApiError(413, "REQUEST_TOO_LARGE", f"the request body is over {max_bytes} bytes")
+            raise ApiError(413, "REQUEST_TOO_LARGE", f"the request body is over the {human_bytes(max_bytes)} limit")
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         raise bad_request("the request body is not valid JSON") from None
 
 

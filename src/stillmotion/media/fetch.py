@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from stillmotion.media.errors import InputError
+from stillmotion.media.errors import InputError, human_bytes
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,16 @@ class FetchLimits:
     allow_private: bool
 
 
+# Special-purpose blocks the standard library does not flag in every Python version.
+_EXTRA_FORBIDDEN = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("100.64.0.0/10"))
+
+
 def is_forbidden_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Loopback, private, link-local (cloud metadata lives there), multicast, reserved."""
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv4Address) and any(ip in net for net in _EXTRA_FORBIDDEN):
+        return True
     return (
         ip.is_loopback
         or ip.is_private
@@ -116,7 +122,7 @@ async def fetch_image_bytes(client: httpx.AsyncClient, url: str, limits: FetchLi
 
 
 def _too_big(max_bytes: int) -> str:
-    return f"image at URL is larger than {max_bytes // (1024 * 1024)} MB"
+    return f"image at URL is larger than the {human_bytes(max_bytes)} limit"
 
 
 def make_client(limits: FetchLimits) -> httpx.AsyncClient:

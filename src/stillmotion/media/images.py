@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from stillmotion import defaults
-from stillmotion.media.errors import InputError
+from stillmotion.media.errors import InputError, human_bytes
 
 # Pillow's own bomb guard would warn or raise at its own limit; ours (max_pixels, checked
 # from the header before any pixel is decoded) replaces it so the limit is the operator's.
@@ -65,13 +65,13 @@ def decode_data_uri(uri: str, max_bytes: int = defaults.MAX_DATA_URI_BYTES) -> b
     payload = uri[m.end() :]
     # Refuse before decoding: base64 is 4 characters per 3 bytes.
     if (len(payload.rstrip("=")) * 3) // 4 >= max_bytes:
-        raise InputError(f"decoded image must be under {max_bytes // (1024 * 1024)} MB")
+        raise InputError(f"decoded image must be under {human_bytes(max_bytes)}")
     try:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise InputError("data URI payload is not valid base64") from None
     if len(data) >= max_bytes:
-        raise InputError(f"decoded image must be under {max_bytes // (1024 * 1024)} MB")
+        raise InputError(f"decoded image must be under {human_bytes(max_bytes)}")
     return data
 
 
@@ -95,22 +95,36 @@ def _open(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
     return img, fmt
 
 
-def _upright_size(img: Image.Image) -> tuple[int, int]:
-    """Width and height after EXIF orientation, read from the header alone."""
-    w, h = img.size
-    try:
-        orientation = img.getexif().get(0x0112, 1)
-    except Exception:
-        orientation = 1
-    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
-
-
 def _check_aspect(w: int, h: int) -> None:
+    """The allowed range is symmetric (1:4 to 4:1), so EXIF rotation cannot change the verdict
+    and the check can run on the header's size, before any pixel is decoded."""
     ratio = w / h
     if not defaults.MIN_ASPECT <= ratio <= defaults.MAX_ASPECT:
         raise InputError(
             f"aspect ratio {w}:{h} is outside the allowed range 1:4 to 4:1"
         )
+
+
+def _decode(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
+    """Open, check size and aspect from the header, then decode every pixel.
+
+    Decoding comes before reading EXIF: for PNG, Pillow finds EXIF only by reading the whole
+    file, and a failure there must be the user's "corrupt image", never a silent default.
+    """
+    img, fmt = _open(data, max_pixels)
+    _check_aspect(*img.size)
+    try:
+        img.load()
+    except Exception:
+        raise InputError(f"is a truncated or corrupt {fmt.upper()} image") from None
+    return img, fmt
+
+
+def _orientation(img: Image.Image) -> int:
+    try:
+        return int(img.getexif().get(0x0112, 1))
+    except Exception:  # unreadable EXIF on an image that decoded fine: show it as stored
+        return 1
 
 
 def _to_rgb8(img: Image.Image) -> Image.Image:
@@ -132,23 +146,16 @@ def _to_rgb8(img: Image.Image) -> Image.Image:
 
 def inspect_image(data: bytes, max_pixels: int = defaults.MAX_IMAGE_PIXELS) -> ImageInfo:
     """Check an image completely (format, size, aspect, every pixel decodes) without keeping it."""
-    img, fmt = _open(data, max_pixels)
-    w, h = _upright_size(img)
-    _check_aspect(w, h)
-    try:
-        img.load()
-    except Exception:
-        raise InputError(f"is a truncated or corrupt {fmt.upper()} image") from None
+    img, fmt = _decode(data, max_pixels)
+    w, h = img.size
+    if _orientation(img) in (5, 6, 7, 8):  # stored rotated by 90 degrees
+        w, h = h, w
     return ImageInfo(format=fmt, width=w, height=h)
 
 
 def decode_rgb(data: bytes, max_pixels: int = defaults.MAX_IMAGE_PIXELS) -> np.ndarray:
     """The upright image as an HxWx3 uint8 RGB array, exactly as the user sees it."""
-    img, fmt = _open(data, max_pixels)
-    _check_aspect(*_upright_size(img))
-    try:
-        img.load()
+    img, _fmt = _decode(data, max_pixels)
+    if _orientation(img) != 1:
         img = ImageOps.exif_transpose(img)
-    except Exception:
-        raise InputError(f"is a truncated or corrupt {fmt.upper()} image") from None
     return np.ascontiguousarray(np.asarray(_to_rgb8(img), dtype=np.uint8))
