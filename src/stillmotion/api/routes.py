@@ -53,14 +53,16 @@ async def _read_json_body(request: Request, max_bytes: int) -> Any:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise bad_request("Content-Type must be application/json")
+    too_large = ApiError(413, "REQUEST_TOO_LARGE",
+                         f"the request body is over the {human_bytes(max_bytes)} limit")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise ApiError(413, "REQUEST_TOO_LARGE", f"the request body is over the {human_bytes(max_bytes)} limit")
+        raise too_large
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > max_bytes:
-            raise ApiError(413, "REQUEST_TOO_LARGE", f"the request body is over the {human_bytes(max_bytes)} limit")
+            raise too_large
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
