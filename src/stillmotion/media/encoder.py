@@ -1,4 +1,8 @@
-"""The MP4 writer: RGB frames in, H.264 High yuv420p MP4 with +faststart out (PyAV)."""
+"""The MP4 writer: RGB frames in, H.264 High yuv420p MP4 with +faststart out (PyAV).
+
+With `audio_rate` set it also carries one AAC stereo track (the `bgm` music), added when
+the file is opened because an MP4's streams are fixed before its first packet.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ _AVCOL_RANGE_MPEG = 1
 _AVCOL_PRI_BT709 = 1
 _AVCOL_TRC_BT709 = 1
 
+AAC_BIT_RATE = 192_000  # transparent for stereo music with FFmpeg's native AAC encoder
+AAC_FRAME = 1024  # samples per AAC frame: the encoder is fed whole frames, then the rest
+
 
 class Mp4Writer:
     """Streams frames straight into x264: memory stays flat whatever the duration.
@@ -34,9 +41,11 @@ class Mp4Writer:
         crf: int = defaults.X264_CRF,
         preset: str = defaults.X264_PRESET,
         threads: int = defaults.X264_THREADS,
+        audio_rate: int | None = None,
     ) -> None:
         self.path = path
         self.frames_written = 0
+        self.audio_written = False
         self._container = av.open(str(path), mode="w", format="mp4",
                                   options={"movflags": "+faststart"})
         stream = self._container.add_stream("libx264", rate=fps)
@@ -55,6 +64,12 @@ class Mp4Writer:
         ctx.color_trc = _AVCOL_TRC_BT709
         self._stream = stream
         self._size = (width, height)
+        self._audio: av.audio.stream.AudioStream | None = None
+        if audio_rate is not None:
+            audio = self._container.add_stream("aac", rate=audio_rate, layout="stereo")
+            audio.codec_context.bit_rate = AAC_BIT_RATE
+            audio.time_base = Fraction(1, audio_rate)
+            self._audio = audio
 
     def write(self, rgb: np.ndarray) -> None:
         """Append one HxWx3 uint8 RGB frame."""
@@ -69,8 +84,40 @@ class Mp4Writer:
             self._container.mux(packet)
         self.frames_written += 1
 
+    def write_audio(self, pcm: np.ndarray) -> None:
+        """Encode the whole audio track: frames x 2 float PCM in -1..1 at `audio_rate`.
+
+        It may be called at any point before close(): the muxer interleaves the audio
+        packets with the video packets by timestamp, so calling it as soon as the music is
+        ready gives a normally interleaved file. FFmpeg records the AAC encoder's priming
+        samples in the MP4 edit list, so the track plays exactly len(pcm) samples.
+        """
+        if self._audio is None:
+            raise ValueError("this MP4 was opened without an audio track")
+        if self.audio_written:
+            raise ValueError("the audio track was already written")
+        if pcm.ndim != 2 or pcm.shape[1] != 2:
+            raise ValueError(f"audio must be frames x 2 (stereo), got shape {pcm.shape}")
+        planar = np.ascontiguousarray(np.clip(pcm, -1.0, 1.0).T, dtype=np.float32)
+        rate = self._audio.codec_context.sample_rate
+        for start in range(0, planar.shape[1], AAC_FRAME):
+            # A short last frame is allowed, and not padding it keeps the track's recorded
+            # duration exactly len(pcm) samples.
+            chunk = planar[:, start:start + AAC_FRAME]
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="fltp",
+                                               layout="stereo")
+            frame.sample_rate = rate
+            frame.pts = start
+            for packet in self._audio.encode(frame):
+                self._container.mux(packet)
+        for packet in self._audio.encode(None):
+            self._container.mux(packet)
+        self.audio_written = True
+
     def close(self) -> None:
         """Flush x264 and finish the file (faststart moves the index to the front here)."""
+        if self._audio is not None and not self.audio_written:
+            raise ValueError("the MP4 has an audio track but no audio was written")
         for packet in self._stream.encode(None):
             self._container.mux(packet)
         self._container.close()
