@@ -1,4 +1,5 @@
-"""`stillmotion serve | worker | generate | keys`: errors are one clear line, never a traceback."""
+"""`stillmotion serve | worker | generate | music | keys`: errors are one clear line, never a
+traceback."""
 
 from __future__ import annotations
 
@@ -164,6 +165,7 @@ def generate(
     resolution: str | None = typer.Option(None, help="360p, 720p or 1080p (8 s: 720p)."),
     amplitude: str = typer.Option("auto", help="auto, small, medium or large."),
     seed: int = typer.Option(-1, help="0..2^32-1; -1 picks one at random."),
+    bgm: bool = typer.Option(False, "--bgm", help="Add background music that fits the clip."),
 ) -> None:
     """Render a video locally through the same pipeline as the service, without a server."""
     import secrets
@@ -177,26 +179,73 @@ def generate(
 
     body = Img2VideoRequest.model_validate({
         "images": [str(image)], "prompt": prompt, "duration": duration,
-        "resolution": resolution, "movement_amplitude": amplitude, "seed": seed})
+        "resolution": resolution, "movement_amplitude": amplitude, "seed": seed, "bgm": bgm})
     data = image.read_bytes()
     settings = Settings()
     info = inspect_image(data, settings.max_image_pixels)
     used_seed = seed if seed >= 0 else secrets.randbelow(defaults.MAX_SEED + 1)
     request = render_request(
         {"prompt": prompt, "duration": duration, "resolution": body.resolved_resolution(),
-         "movement_amplitude": amplitude, "seed": used_seed, "bgm": False},
+         "movement_amplitude": amplitude, "seed": used_seed, "bgm": bgm},
         info.width, info.height)
     scratch = output.with_name(f".{output.name}.part")
+    recorded: dict[str, Any] = {}
     with Progress(TextColumn("[bold]rendering"), BarColumn(), TaskProgressColumn(),
                   TimeRemainingColumn(), console=err, transient=True) as bar:
         job = bar.add_task("render", total=1.0)
         plan = render_to_file(load_engine(settings.engine), request, data, scratch,
                               EncoderOptions.from_settings(settings),
+                              on_plan=recorded.update,
                               on_progress=lambda f: bar.update(job, completed=f),
                               max_pixels=settings.max_image_pixels)
     scratch.replace(output)
+    music = f", {recorded['music']['mood']} music" if "music" in recorded else ""
     out.print(f"wrote {output} ({plan.width}x{plan.height}, {plan.frame_count} frames, "
-              f"seed {used_seed})", highlight=False)
+              f"seed {used_seed}{music})", highlight=False)
+
+
+@app.command()
+@one_line_errors
+def music(
+    output: Path = typer.Option(..., "-o", "--output", help="Where to write the WAV "
+                                "(48 kHz, 16-bit stereo)."),
+    mood: str | None = typer.Option(None, help="calm, happy, epic, mysterious, sad, romantic "
+                                    "or energetic (default: read from --prompt and --image)."),
+    duration: float = typer.Option(8.0, help="Seconds of music, 1 to 60."),
+    seed: int = typer.Option(-1, help="0..2^32-1; -1 picks one at random."),
+    prompt: str = typer.Option("", help="A video prompt to read the mood from."),
+    image: Path | None = typer.Option(None, help="A photo whose light and colour steer the "
+                                      "mood, as a task's image does."),
+    amplitude: str = typer.Option("auto", help="auto, small, medium or large (nudges tempo)."),
+) -> None:
+    """Compose background music alone, to audition moods without rendering video."""
+    import secrets
+
+    from stillmotion import defaults
+    from stillmotion.media.images import decode_rgb
+    from stillmotion.music import MOODS, SAMPLE_RATE, make_music, plan_for
+    from stillmotion.music.wav import write_wav
+
+    if mood is not None and mood not in MOODS:
+        raise ValueError(f"--mood must be one of {', '.join(MOODS)}, got {mood!r}")
+    if not 1.0 <= duration <= 60.0:
+        raise ValueError(f"--duration must be between 1 and 60 seconds, got {duration:g}")
+    if amplitude not in defaults.AMPLITUDES:
+        raise ValueError(f"--amplitude must be one of {', '.join(defaults.AMPLITUDES)}, "
+                         f"got {amplitude!r}")
+    if not -1 <= seed <= defaults.MAX_SEED:
+        raise ValueError(f"--seed must be -1 or 0..{defaults.MAX_SEED}, got {seed}")
+    used_seed = seed if seed >= 0 else secrets.randbelow(defaults.MAX_SEED + 1)
+    pixels = decode_rgb(image.read_bytes(), Settings().max_image_pixels) if image else None
+    plan = plan_for(prompt, duration, used_seed, amplitude, pixels, mood=mood)
+    result = make_music(plan)
+    write_wav(output, result.pcm, SAMPLE_RATE)
+    out.print(f"wrote {output} ({duration:g} s, {plan.mood}: {plan.key}, {plan.tempo_bpm:g} bpm, "
+              f"{' '.join(plan.chords)}; {result.report.loudness_lufs:.1f} LUFS, true peak "
+              f"{result.report.true_peak_dbtp:.1f} dBTP; seed {used_seed})", highlight=False,
+              soft_wrap=True)
+    for reason in plan.reasons:
+        out.print(f"  {reason}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -3,6 +3,9 @@
 Shared by the worker (for tasks) and `stillmotion generate` (no server), so both produce
 the same video from the same inputs. Frames are made on a helper thread while the
 calling thread encodes, so rendering overlaps encoding (OpenCV and x264 release the GIL).
+With `bgm`, the music is planned with the shot (so the plan shows both) and composed,
+synthesised and mastered on a third thread while the frames render; its AAC track goes
+into the MP4 as soon as it is ready.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
@@ -21,6 +24,7 @@ from stillmotion.config import Settings
 from stillmotion.engines.base import Engine, Plan, RenderRequest
 from stillmotion.media.encoder import Mp4Writer
 from stillmotion.media.images import decode_rgb
+from stillmotion.music import SAMPLE_RATE, Music, MusicPlan, make_music, plan_for
 
 T = TypeVar("T")
 PREFETCH_FRAMES = 4  # enough to keep the encoder busy; a 1080p frame is 6 MB
@@ -48,6 +52,53 @@ class EncoderOptions:
 
 ProgressFn = Callable[[float], None]
 StopFn = Callable[[], bool]
+PlanFn = Callable[[dict[str, Any]], None]
+
+
+class Background(Generic[T]):
+    """One call on its own thread; result() waits for it and re-raises what it raised."""
+
+    def __init__(self, work: Callable[[], T], name: str) -> None:
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(work,), name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self, work: Callable[[], T]) -> None:
+        try:
+            self._value = work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller of result()
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def ready(self) -> bool:
+        return self._done.is_set()
+
+    def result(self) -> T:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+
+def plan_record(plan: Plan, music: MusicPlan | None) -> dict[str, Any]:
+    """What a task shows as its plan: the engine's shot, and the music plan under "music"."""
+    record = plan.to_dict()
+    if music is not None:
+        record["music"] = music.to_dict()
+    return record
+
+
+def music_plan(request: RenderRequest, plan: Plan, image: np.ndarray) -> MusicPlan | None:
+    """The clip's music plan when the request wants background music; exactly as long as
+    the video the engine promised (frame_count frames at fps)."""
+    if not request.bgm:
+        return None
+    return plan_for(request.prompt, plan.frame_count / plan.fps, request.seed,
+                    request.movement_amplitude, image)
 
 
 def prefetch(items: Iterator[T], depth: int, stop: threading.Event) -> Iterator[T]:
@@ -91,30 +142,46 @@ def render_to_file(
     image_bytes: bytes,
     out_path: Path,
     encoder: EncoderOptions,
-    on_plan: Callable[[Plan], None] | None = None,
+    on_plan: PlanFn | None = None,
     on_progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
     max_pixels: int = defaults.MAX_IMAGE_PIXELS,
 ) -> Plan:
-    """Render `request` into an MP4 at `out_path`; raise RenderStopped when told to stop."""
+    """Render `request` into an MP4 at `out_path`; raise RenderStopped when told to stop.
+
+    `on_plan` receives `plan_record(...)`: the engine's plan as a dict, plus "music".
+    """
     report = on_progress or (lambda _fraction: None)
     image: np.ndarray = decode_rgb(image_bytes, max_pixels)
     plan = engine.plan(request)
+    music = music_plan(request, plan, image)
     if on_plan:
-        on_plan(plan)
+        on_plan(plan_record(plan, music))
     report(DECODE_SHARE)
+    # Race: the music thread may finish before, during or after the frames; the audio is
+    # muxed whenever it is ready and the muxer interleaves by timestamp, so any order
+    # gives the same file.
+    soundtrack: Background[Music] | None = None
+    if music is not None:
+        planned = music
+        soundtrack = Background(lambda: make_music(planned), "music")
     stop = threading.Event()
     with Mp4Writer(out_path, plan.width, plan.height, plan.fps, crf=encoder.crf,
-                   preset=encoder.preset, threads=encoder.threads) as writer:
+                   preset=encoder.preset, threads=encoder.threads,
+                   audio_rate=SAMPLE_RATE if soundtrack else None) as writer:
         for index, frame in enumerate(prefetch(engine.frames(plan, image), PREFETCH_FRAMES,
                                                stop)):
             if should_stop is not None and should_stop():
                 raise RenderStopped("the render was stopped")
             writer.write(frame)
+            if soundtrack is not None and not writer.audio_written and soundtrack.ready():
+                writer.write_audio(soundtrack.result().pcm)
             report(DECODE_SHARE + FRAMES_SHARE * (index + 1) / plan.frame_count)
         if writer.frames_written != plan.frame_count:
             raise RuntimeError(
                 f"engine {plan.engine} made {writer.frames_written} frames, "
                 f"promised {plan.frame_count}"
             )
+        if soundtrack is not None and not writer.audio_written:
+            writer.write_audio(soundtrack.result().pcm)
     return plan

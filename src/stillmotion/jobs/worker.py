@@ -16,14 +16,16 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from stillmotion.blobs import LocalBlobStore, UrlSigner
 from stillmotion.config import Settings
-from stillmotion.engines import Engine, Plan, RenderRequest, load_engine
+from stillmotion.engines import Engine, RenderRequest, load_engine
 from stillmotion.jobs.store import Claim, LeaseLost, Store
 from stillmotion.media.errors import InputError
+from stillmotion.music import preload as preload_music
 from stillmotion.pipeline import EncoderOptions, RenderStopped, render_to_file
 
 log = logging.getLogger("stillmotion.worker")
@@ -109,6 +111,7 @@ class Worker:
         self.store = Store(settings)
         self.blobs = make_blob_store(settings)
         self.engine = engine or load_engine(settings.engine)
+        preload_music()
         self.draining = threading.Event()
         self.aborting = threading.Event()
 
@@ -162,8 +165,8 @@ class Worker:
             def should_stop() -> bool:
                 return heartbeat.lost.is_set() or self.aborting.is_set()
 
-            def on_plan(plan: Plan) -> None:
-                self.store.record_plan(claim, plan.to_dict())
+            def on_plan(plan: dict[str, Any]) -> None:  # the shot, and the music under "music"
+                self.store.record_plan(claim, plan)
 
             try:
                 render_to_file(
