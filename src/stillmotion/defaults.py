@@ -44,8 +44,14 @@ DRAIN_TIMEOUT_S = 120.0  # SIGTERM waits this long for running renders before re
 ETA_SAMPLE_SIZE = 20  # recent renders averaged for the ETA
 ETA_DEFAULT_NS_PER_PIXEL_FRAME = 40.0  # before any render was measured (about 1 s per 360p 4 s)
 
-X264_PRESET = "veryfast"
-X264_CRF = 18
+# Chosen with bench/render_bench.py (numbers in bench/RESULTS.md): superfast at CRF 19
+# matches or beats the Y and RGB PSNR of ffmpeg zoompan's x264 medium CRF 20 on both sample
+# photos and encodes a 4 s 1080p clip with 0.6-0.9 CPU-s less than veryfast (about 20-25%
+# of the encode); veryfast at CRF 18 fell 0.7-1.0 dB short in Y. The price is files about
+# 2.1-2.5x veryfast/18's. If size matters more, veryfast at CRF 16 also reaches the
+# fidelity, at veryfast's CPU and about 1.4x the size.
+X264_PRESET = "superfast"
+X264_CRF = 19
 # Fixed, never "auto": x264 output depends on its thread count, and an automatic count
 # varied between runs on a loaded machine, which broke same-seed-same-frames.
 X264_THREADS = 4
