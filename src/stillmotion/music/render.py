@@ -114,7 +114,8 @@ def add_room(dry: np.ndarray, seconds: float, wet: float) -> np.ndarray:
     from scipy.signal import oaconvolve
 
     ir = room_response(round(seconds, 3))
-    wet_lr = np.stack([oaconvolve(dry[:, ch], ir[ch])[: dry.shape[0]] for ch in range(2)],
+    source = dry.astype(np.float32)  # float32 FFTs: half the work, far below audibility
+    wet_lr = np.stack([oaconvolve(source[:, ch], ir[ch])[: dry.shape[0]] for ch in range(2)],
                       axis=1)
     return ((1.0 - wet) * dry + wet * wet_lr).astype(np.float32)
 
