@@ -61,3 +61,23 @@ def test_music_errors_are_one_line(tmp_path: Path) -> None:
         assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert "calm, happy" in cases[0].stderr
     assert "duration" in cases[1].stderr and "seed" in cases[2].stderr
+
+
+def test_generate_with_bgm_adds_the_music_track(tmp_path: Path) -> None:
+    import av
+
+    source = tmp_path / "coffee.png"
+    source.write_bytes(encode(photo("coffee"), "PNG"))
+    out = tmp_path / "out.mp4"
+    result = run("generate", str(source), "-o", str(out), "--prompt", "romantic sunset",
+                 "--seed", "4", "--bgm")
+    assert result.returncode == 0, result.stderr
+    assert "romantic music" in result.stdout
+    with av.open(str(out)) as container:
+        assert len(container.streams.audio) == 1
+        audio = container.streams.audio[0]
+        assert float(audio.duration * audio.time_base) == 4.0
+    plain = tmp_path / "plain.mp4"
+    assert run("generate", str(source), "-o", str(plain), "--seed", "4").returncode == 0
+    with av.open(str(plain)) as container:
+        assert len(container.streams.audio) == 0
