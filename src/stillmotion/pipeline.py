@@ -153,7 +153,7 @@ def render_to_file(
     """
     report = on_progress or (lambda _fraction: None)
     image: np.ndarray = decode_rgb(image_bytes, max_pixels)
-    plan = engine.plan(request)
+    plan = engine.plan(request, image)
     music = music_plan(request, plan, image)
     if on_plan:
         on_plan(plan_record(plan, music))

@@ -48,11 +48,16 @@ class Plan:
 
 
 class Engine(Protocol):
-    """plan() is cheap and deterministic; frames() streams exactly plan.frame_count frames."""
+    """plan() is cheap and deterministic; frames() streams exactly plan.frame_count frames.
+
+    plan() sees the image too: choosing a shot ("toward the subject", "across a wide
+    landscape") needs to know what the photo shows. It analyses a thumbnail, not pixels at
+    output size, so it stays cheap.
+    """
 
     name: str
 
-    def plan(self, request: RenderRequest) -> Plan: ...
+    def plan(self, request: RenderRequest, image: np.ndarray) -> Plan: ...
 
     def frames(self, plan: Plan, image: np.ndarray) -> Iterator[np.ndarray]:
         """RGB uint8 frames of plan.height x plan.width; frame 0 is the input image."""

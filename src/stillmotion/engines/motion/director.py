@@ -1,84 +1,213 @@
-"""Step 1, the director: read the prompt into a camera move and a pace.
+"""Step 1, the director: read the prompt into a shot: camera beats, pace, effects, motion.
 
-A first, small vocabulary: the motion-engine issue grows it into sequences, effects and
-subject motion. Phrases are matched on word boundaries, longest first, so "zoom out" is
-never read as "zoom", and a negation ("no camera movement") wins over everything else.
+Phrases are matched on word boundaries, longest first, so "zoom out" is never read as
+"zoom" and "sunrise" never as "rise". A prompt is split into clauses at "then" (and its
+kin); each clause that names a move becomes one beat, so "pan left, then push in" is two
+beats. Negations win: "static camera" stops the camera, "no rain" removes rain. Words that
+decided anything are kept, so users can see how their prompt was read.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-MOVES = ("push_in", "pull_out", "pan_left", "pan_right", "tilt_up", "tilt_down", "static")
-DEFAULT_MOVE = "push_in"
-
-_STATIC_PHRASES = (
-    "no camera movement", "no camera motion", "no movement", "static camera", "static shot",
-    "still camera", "locked off", "locked-off", "fixed camera", "camera stays still",
-    "camera does not move", "camera doesn't move", "tripod", "static",
+MOVES = (
+    "push_in", "pull_out", "pan_left", "pan_right", "tilt_up", "tilt_down", "truck_left",
+    "truck_right", "pedestal_up", "pedestal_down", "orbit_left", "orbit_right", "dolly_zoom",
+    "handheld", "static",
 )
-_MOVE_PHRASES: dict[str, tuple[str, ...]] = {
+EFFECTS = ("rain", "snow", "fog", "light", "sparkles", "embers", "bokeh")
+MOTIONS = ("wind", "hair", "leaves", "water", "clouds", "breathing")
+MAX_BEATS = {4: 2, 8: 3}
+
+_STATIC = (
+    "no camera movement", "no camera motion", "no camera move", "camera does not move",
+    "camera doesn't move", "camera stays still", "static camera", "static shot", "still camera",
+    "locked off", "locked-off", "fixed camera", "fixed shot", "tripod shot", "static",
+)
+# Moves whose direction the phrase leaves open end in "?": the seed picks the side.
+_MOVES: dict[str, tuple[str, ...]] = {
+    "dolly_zoom": ("dolly zoom", "vertigo effect", "vertigo shot", "zolly", "contra zoom"),
     "pull_out": ("zoom out", "zooms out", "zooming out", "pull out", "pulls out", "pulling out",
                  "pull back", "pulls back", "pulling back", "dolly out", "dolly back",
-                 "move away", "moves away", "moving away", "reveal"),
+                 "move away", "moves away", "moving away", "widen", "widens", "reveal",
+                 "reveals", "revealing"),
     "push_in": ("zoom in", "zooms in", "zooming in", "push in", "pushes in", "pushing in",
-                "dolly in", "move closer", "moves closer", "moving closer", "close up",
-                "close-up", "closer", "approach", "approaches", "zoom"),
+                "dolly in", "dolly forward", "move closer", "moves closer", "moving closer",
+                "move in", "moves in", "close up", "close-up", "closer", "approach",
+                "approaches", "push", "zoom", "dolly"),
     "pan_left": ("pan left", "pans left", "panning left", "pan to the left", "pans to the left",
-                 "truck left", "camera moves left", "move left"),
+                 "camera turns left", "swivel left"),
     "pan_right": ("pan right", "pans right", "panning right", "pan to the right",
-                  "pans to the right", "truck right", "camera moves right", "move right", "pan"),
+                  "pans to the right", "camera turns right", "swivel right"),
+    "pan_?": ("pan", "pans", "panning", "panorama", "sweep", "sweeps", "sweeping"),
     "tilt_up": ("tilt up", "tilts up", "tilting up", "camera looks up", "look up", "pan up",
-                "crane up", "pedestal up", "rise", "rises"),
+                "tilt upward", "tilt upwards"),
     "tilt_down": ("tilt down", "tilts down", "tilting down", "camera looks down", "look down",
-                  "pan down", "crane down", "pedestal down", "descend", "descends"),
+                  "pan down", "tilt downward", "tilt downwards"),
+    "truck_left": ("truck left", "trucks left", "track left", "tracks left", "tracking left",
+                   "slide left", "slides left", "camera moves left", "move left", "moves left",
+                   "strafe left", "crab left"),
+    "truck_right": ("truck right", "trucks right", "track right", "tracks right",
+                    "tracking right", "slide right", "slides right", "camera moves right",
+                    "move right", "moves right", "strafe right", "crab right"),
+    "truck_?": ("truck", "trucking", "tracking shot", "lateral move", "sideways", "slide"),
+    "pedestal_up": ("pedestal up", "crane up", "cranes up", "boom up", "booms up", "jib up",
+                    "camera rises", "rise up", "rises", "rising", "ascend", "ascends",
+                    "elevate", "move up", "moves up"),
+    "pedestal_down": ("pedestal down", "crane down", "cranes down", "boom down", "booms down",
+                      "jib down", "camera lowers", "descend", "descends", "descending",
+                      "move down", "moves down", "lower"),
+    "orbit_left": ("orbit left", "orbits left", "arc left", "arcs left", "circle left",
+                   "orbit counterclockwise", "orbit anticlockwise"),
+    "orbit_right": ("orbit right", "orbits right", "arc right", "arcs right", "circle right",
+                    "orbit clockwise"),
+    "orbit_?": ("orbit", "orbits", "orbiting", "arc shot", "arcs around", "circle around",
+                "circles around", "circling", "revolve", "revolves", "around the subject",
+                "360"),
+    "handheld": ("handheld", "hand-held", "hand held", "shaky cam", "shaky camera",
+                 "documentary style", "found footage", "camera shake", "shaky"),
 }
-_SLOW_WORDS = ("slowly", "slow", "gently", "gentle", "subtle", "subtly", "calm", "soft", "softly")
-_FAST_WORDS = ("fast", "quickly", "quick", "rapid", "rapidly", "dramatic", "dramatically",
-               "dynamic", "energetic")
+_SLOW = ("very slowly", "slowly", "slow", "gently", "gentle", "subtle", "subtly", "calm",
+         "softly", "soft", "leisurely", "gradually", "smoothly", "smooth")
+_FAST = ("very fast", "fast", "quickly", "quick", "rapid", "rapidly", "dramatic",
+         "dramatically", "dynamic", "energetic", "swift", "swiftly", "sudden", "suddenly",
+         "whip", "rush", "rushes")
+_EFFECTS: dict[str, tuple[str, ...]] = {
+    "rain": ("rain", "raining", "rainy", "rainfall", "drizzle", "downpour", "raindrops",
+             "storm", "stormy"),
+    "snow": ("snow", "snowing", "snowy", "snowfall", "snowflakes", "snowflake", "blizzard"),
+    "fog": ("fog", "foggy", "mist", "misty", "haze", "hazy", "smoke", "smoky"),
+    "light": ("sunlight", "sun rays", "sunrays", "light rays", "god rays", "sunbeams",
+              "sunbeam", "rays of light", "volumetric light", "glow", "glowing", "golden hour"),
+    "sparkles": ("sparkle", "sparkles", "sparkling", "glitter", "glittering", "twinkle",
+                 "twinkling", "magic", "magical", "fairy dust", "stars twinkle"),
+    "embers": ("embers", "ember", "sparks", "fire", "flames", "burning", "bonfire", "ash"),
+    "bokeh": ("bokeh", "fairy lights", "defocused lights", "city lights", "string lights"),
+}
+_MOTIONS: dict[str, tuple[str, ...]] = {
+    "wind": ("wind", "windy", "breeze", "breezy", "gust", "gusts", "blowing"),
+    "hair": ("hair", "mane", "fur"),
+    "leaves": ("leaves", "foliage", "trees", "tree", "grass", "branches", "plants", "flowers",
+               "sway", "sways", "swaying"),
+    "water": ("water", "waves", "wave", "ocean", "sea", "river", "lake", "ripples", "ripple",
+              "stream", "waterfall", "shimmer", "shimmering", "pond"),
+    "clouds": ("clouds", "cloud", "cloudy", "sky", "drifting clouds"),
+    "breathing": ("breathing", "breathes", "breathe", "breath", "alive", "lifelike",
+                  "living portrait", "blinks", "blinking"),
+}
+_THEN = re.compile(r"\b(?:and then|then|followed by|after that|afterwards|next|finally)\b|;")
+
+
+@dataclass(frozen=True)
+class Beat:
+    """One camera move of the shot, with the pace its clause asked for."""
+
+    move: str
+    pace: float = 1.0
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Direction:
-    """How the prompt was read: the move, a pace factor, and the words that decided them."""
+    """How the prompt was read."""
 
-    move: str
-    pace: float  # multiplies the move's magnitude: <1 slower, >1 faster
-    matched: tuple[str, ...]
+    beats: tuple[Beat, ...]
+    effects: tuple[str, ...] = ()
+    motions: tuple[str, ...] = ()
+    words: tuple[str, ...] = field(default=())
+
+    @property
+    def move(self) -> str:
+        """The leading move (the only one in a single-beat shot)."""
+        return self.beats[0].move if self.beats else "auto"
+
+
+def _normalise(text: str) -> str:
+    return " " + " ".join(text.lower().replace("’", "'").split()) + " "
 
 
 def _find(text: str, phrase: str) -> int:
-    m = re.search(r"(?<![a-z])" + re.escape(phrase) + r"(?![a-z])", text)
+    m = re.search(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text)
     return m.start() if m else -1
 
 
-def read_prompt(prompt: str) -> Direction:
-    """The camera move the prompt asks for; the first move mentioned wins."""
-    text = " ".join(prompt.lower().split())
-    matched: list[str] = []
-    move = DEFAULT_MOVE
-    static = next((p for p in _STATIC_PHRASES if _find(text, p) >= 0), None)
-    if static:
-        move = "static"
-        matched.append(static)
-    else:
-        best: tuple[int, int, str, str] | None = None  # (position, -length, move, phrase)
-        for candidate, phrases in _MOVE_PHRASES.items():
-            for phrase in phrases:
-                pos = _find(text, phrase)
-                if pos >= 0:
-                    key = (pos, -len(phrase), candidate, phrase)
-                    if best is None or key < best:
-                        best = key
-        if best is not None:
-            move = best[2]
-            matched.append(best[3])
-    pace = 1.0
-    slow = next((w for w in _SLOW_WORDS if _find(text, w) >= 0), None)
-    fast = next((w for w in _FAST_WORDS if _find(text, w) >= 0), None)
+def _negated(text: str, position: int) -> bool:
+    """'no rain', 'without fog', 'not snowing': a negation just before the phrase."""
+    before = text[max(0, position - 12):position]
+    return re.search(r"\b(no|without|not|never|zero)\s+(any\s+)?$", before) is not None
+
+
+def _pace(clause: str) -> tuple[float, tuple[str, ...]]:
+    slow = next((w for w in _SLOW if _find(clause, w) >= 0), None)
+    fast = next((w for w in _FAST if _find(clause, w) >= 0), None)
     if slow and not fast:
-        pace, matched = 0.7, [*matched, slow]
-    elif fast and not slow:
-        pace, matched = 1.3, [*matched, fast]
-    return Direction(move=move, pace=pace, matched=tuple(matched))
+        return (0.5 if slow.startswith("very") else 0.7), (slow,)
+    if fast and not slow:
+        return (1.6 if fast.startswith("very") else 1.35), (fast,)
+    return 1.0, ()
+
+
+def _first_move(clause: str) -> tuple[str, str] | None:
+    """The earliest move phrase in a clause (longest phrase at equal position)."""
+    best: tuple[int, int, str, str] | None = None
+    for move, phrases in _MOVES.items():
+        for phrase in phrases:
+            position = _find(clause, phrase)
+            if position >= 0 and not _negated(clause, position):
+                key = (position, -len(phrase), move, phrase)
+                if best is None or key < best:
+                    best = key
+    return (best[2], best[3]) if best else None
+
+
+def _tagged(text: str, vocabulary: dict[str, tuple[str, ...]]) -> tuple[list[str], list[str]]:
+    found: list[str] = []
+    words: list[str] = []
+    for tag, phrases in vocabulary.items():
+        for phrase in phrases:
+            position = _find(text, phrase)
+            if position >= 0:
+                if not _negated(text, position):
+                    found.append(tag)
+                    words.append(phrase)
+                break
+    return found, words
+
+
+def read_prompt(prompt: str, duration: int = 4, side: int = 1) -> Direction:
+    """The shot the prompt asks for. `side` (+1 or -1, from the seed) settles moves the
+    prompt leaves without a direction ("orbit", "pan")."""
+    text = _normalise(prompt)
+    effects, effect_words = _tagged(text, _EFFECTS)
+    motions, motion_words = _tagged(text, _MOTIONS)
+    static = next((p for p in _STATIC if _find(text, p) >= 0), None)
+    words: list[str] = []
+    beats: list[Beat] = []
+    if static:
+        pace, pace_words = _pace(text)
+        beats.append(Beat("static", pace, (static,)))
+        words.append(static)
+    else:
+        for clause in _THEN.split(text):
+            found = _first_move(" " + clause + " ")
+            if not found:
+                continue
+            move, phrase = found
+            if move.endswith("_?"):
+                stem = move[:-2]
+                left_or_up = {"pan": "left", "truck": "left", "orbit": "left"}[stem]
+                other = {"pan": "right", "truck": "right", "orbit": "right"}[stem]
+                move = f"{stem}_{left_or_up if side < 0 else other}"
+            pace, pace_words = _pace(" " + clause + " ")
+            beats.append(Beat(move, pace, (phrase, *pace_words)))
+            words.extend((phrase, *pace_words))
+        beats = beats[: MAX_BEATS.get(duration, 2)]
+        if not beats:  # no move named: the pace still applies to the move chosen later
+            pace, pace_words = _pace(text)
+            words.extend(pace_words)
+            if pace != 1.0:
+                beats = [Beat("auto", pace, pace_words)]
+    return Direction(beats=tuple(beats), effects=tuple(effects), motions=tuple(motions),
+                     words=tuple(words + effect_words + motion_words))

@@ -1,39 +1,190 @@
-"""The motion engine: the director's shot, seeded, rendered frame by frame."""
+"""The motion engine: director -> scene -> camera -> render, seeded and pure."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from stillmotion import defaults
 from stillmotion.engines.base import Plan, RenderRequest
-from stillmotion.engines.motion.camera import max_offset, view_at
-from stillmotion.engines.motion.director import read_prompt
+from stillmotion.engines.motion.camera import (
+    BeatPlan,
+    Pose,
+    beat_windows,
+    pose_at,
+    travel_zoom,
+)
+from stillmotion.engines.motion.director import Beat, read_prompt
+from stillmotion.engines.motion.projection import MotionProbe
 from stillmotion.engines.motion.render import FrameRenderer
+from stillmotion.engines.motion.scene import Analysis, analyse
 from stillmotion.media.sizing import output_size
 
-# Largest zoom of a shot per amplitude ("auto" reads as medium until the director learns
-# to read the image). Pans need more zoom than push-ins: the zoom is their room to travel.
-PUSH_ZOOM = {"small": 1.10, "medium": 1.20, "large": 1.32}
-TRAVEL_ZOOM = {"small": 1.14, "medium": 1.24, "large": 1.38}
-RECEDE = {"small": 0.06, "medium": 0.10, "large": 0.15}
-SEED_JITTER = 0.1  # the seed varies magnitude by up to +/-10% and moves the target
+# movement_amplitude has a measured meaning: the mean on-screen speed of the shot, in
+# percent of the frame diagonal per second (what DIS optical flow measures on the video).
+# Every shot is scaled into its band; the prompt's pace words and the seed place it inside.
+SPEED_BANDS = {"small": (0.6, 1.4), "medium": (1.4, 2.4), "large": (2.4, 3.8)}
+PACE_REACH = 0.3  # "slowly" sits 30% of the band below its middle, "fast" 30% above
+SEED_REACH = 0.1  # the seed moves the target up to 10% of the band either way
+PUSH_ZOOM = math.log(1.20)  # medium push-in: 20% closer over the beat
+DOLLY_ZOOM = math.log(1.30)
+PAN_TRAVEL = 0.085  # window travel, fraction of the photo
+TRUCK_TRAVEL = 0.06
+NEAR_EXTRA = 0.08  # how much further the nearest things shift on a truck or pedestal
+DEPTH_PUSH = 0.08  # how much faster the nearest things grow on a push-in
+RECEDE = 0.10
+RECEDE_MAX = 0.22  # past this the compressed rim of the recession field looks like a lens
+HANDHELD_SHAKE = 0.006
+HANDHELD_DRIFT = 0.03
+SUBJECT_CONFIDENCE = 0.25  # below this the matte is not trusted to aim at
+CALIBRATION_STEPS = 4
+TRAVEL_ZOOM_SPAN = 0.35  # travel beats finish zooming in during their first third
 
 
 @dataclass(frozen=True)
 class MotionPlan(Plan):
-    """The shot: which move, how far, toward where, and why (the prompt words read)."""
+    """The shot: beats with their magnitudes, where it aims, and why (words, subject)."""
 
-    move: str = "push_in"
-    zoom: float = 1.0
-    target: tuple[float, float] = (0.5, 0.5)
-    recede: float = 0.0
-    pace: float = 1.0
+    beats: tuple[BeatPlan, ...] = ()
+    focus: tuple[float, float] = (0.5, 0.5)
+    zoom_max: float = 1.0
     amplitude: str = "medium"
+    target_speed: float = 0.0  # % of the frame diagonal per second, inside the amplitude band
+    predicted_speed: float = 0.0  # what the camera model predicts for the planned beats
+    effects: tuple[str, ...] = ()
+    motions: tuple[str, ...] = ()
     prompt_words: tuple[str, ...] = ()
+    subject_confidence: float = 0.0
+    chosen_by: str = "prompt"  # "prompt", or how the image decided when the prompt did not
+
+    @property
+    def move(self) -> str:
+        return "+".join(beat.move for beat in self.beats) or "static"
+
+
+def _auto_move(analysis: Analysis, side: int) -> tuple[str, str]:
+    """A tasteful move when the prompt names none: a slow pan across a wide frame (toward
+    the subject's side when there is one), else a push toward the subject."""
+    subject = analysis.subject
+    trusted = subject.confidence >= SUBJECT_CONFIDENCE
+    if analysis.wide:
+        if trusted:
+            side = -1 if subject.cx < 0.5 else 1
+        pan = "pan_left" if side < 0 else "pan_right"
+        return pan, "a slow pan across a wide frame" + (" toward its subject" if trusted else "")
+    if trusted:
+        return "push_in", "toward the subject the image analysis found"
+    return "push_in", "toward the centre: no clear subject"
+
+
+def _travel(move: str, start: float, end: float, offset: tuple[float, float],
+            lateral: tuple[float, float] = (0.0, 0.0)) -> BeatPlan:
+    return BeatPlan(move, start, end, zoom=travel_zoom(offset, lateral), offset=offset,
+                    lateral=lateral, zoom_span=TRAVEL_ZOOM_SPAN)
+
+
+def _beat_plan(beat: Beat, start: float, end: float, scale: float, confidence: float,
+               zoom_so_far: float, rng: np.random.Generator) -> BeatPlan:
+    m, s, c = beat.move, scale, confidence
+    sign = -1.0 if m.endswith(("_left", "_up")) else 1.0
+    base = BeatPlan(move=m, start=start, end=end)
+    if m == "push_in":
+        return BeatPlan(m, start, end, zoom=PUSH_ZOOM * s, depth_zoom=DEPTH_PUSH * s * c)
+    if m == "pull_out":
+        # The photo is the widest view there is, so pulling back makes the middle recede
+        # (a parallax pull-back) instead of revealing pixels that do not exist. Recession
+        # saturates at RECEDE_MAX, so a pull-out may fall short of the faster bands.
+        return BeatPlan(m, start, end, zoom=-min(zoom_so_far, PUSH_ZOOM * s), recede=RECEDE * s)
+    if m in ("pan_left", "pan_right"):
+        return _travel(m, start, end, offset=(sign * PAN_TRAVEL * s, 0.0))
+    if m in ("tilt_up", "tilt_down"):
+        return _travel(m, start, end, offset=(0.0, sign * PAN_TRAVEL * s))
+    if m in ("truck_left", "truck_right"):
+        return _travel(m, start, end, offset=(sign * TRUCK_TRAVEL * s, 0.0),
+                       lateral=(-sign * NEAR_EXTRA * s * c, 0.0))
+    if m in ("pedestal_up", "pedestal_down"):
+        return _travel(m, start, end, offset=(0.0, sign * TRUCK_TRAVEL * s),
+                       lateral=(0.0, -sign * NEAR_EXTRA * s * c))
+    if m in ("orbit_left", "orbit_right"):
+        # Orbiting right, the camera circles right while turning to keep the subject: the
+        # background slides the other way, the subject (near) stays nearly put.
+        travel = -sign * TRUCK_TRAVEL * s
+        return _travel(m, start, end, offset=(travel, 0.0), lateral=(travel * 0.9 * c, 0.0))
+    if m == "dolly_zoom":
+        # The background grows while the subject is held at its size; without a trusted
+        # subject there is nothing to hold and the move degrades to a push-in.
+        zoom = DOLLY_ZOOM * s
+        return BeatPlan(m, start, end, zoom=zoom, depth_zoom=-zoom if c > 0 else 0.0)
+    if m == "handheld":
+        # An operator's hands: a slow drift in a seeded direction plus a smooth shake.
+        phase = tuple(float(v) for v in rng.uniform(0, 2 * math.pi, 3))
+        angle = float(rng.uniform(0, 2 * math.pi))
+        drift = (HANDHELD_DRIFT * s * math.cos(angle), HANDHELD_DRIFT * s * math.sin(angle))
+        return BeatPlan(m, start, end, zoom=math.log(1.03) * s, offset=drift,
+                        shake=HANDHELD_SHAKE * s, phase=phase)  # type: ignore[arg-type]
+    return base  # static
+
+
+def _amplitude(requested: str, pace: float, analysis: Analysis) -> str:
+    """`auto` reads the prompt's pace words first, then the scene: a wide view without a
+    subject drifts gently, anything else moves at a medium pace."""
+    if requested != "auto":
+        return requested
+    if pace < 1.0:
+        return "small"
+    if pace > 1.0:
+        return "large"
+    return "small" if analysis.wide else "medium"
+
+
+def _target_speed(amplitude: str, pace: float, placement: float) -> float:
+    low, high = SPEED_BANDS[amplitude]
+    pace_side = max(-1.0, min(1.0, (pace - 1.0) / 0.35))
+    position = 0.5 + PACE_REACH * pace_side + SEED_REACH * placement
+    return low + (high - low) * position
+
+
+def _scale(beats: tuple[BeatPlan, ...], k: float) -> tuple[BeatPlan, ...]:
+    scaled = []
+    for beat in beats:
+        offset = (beat.offset[0] * k, beat.offset[1] * k)
+        lateral = (beat.lateral[0] * k, beat.lateral[1] * k)
+        travel = beat.zoom_span < 1.0  # its zoom is derived from its travel, not scaled
+        scaled.append(replace(
+            beat, zoom=travel_zoom(offset, lateral) if travel else beat.zoom * k,
+            offset=offset, lateral=lateral, depth_zoom=beat.depth_zoom * k,
+            recede=min(RECEDE_MAX, beat.recede * k), shake=beat.shake * k))
+    return tuple(scaled)
+
+
+def _calibrate(unit: tuple[BeatPlan, ...], target: float, probe: MotionProbe,
+               frame_count: int, focus: tuple[float, float],
+               ) -> tuple[tuple[BeatPlan, ...], list[Pose], float]:
+    """Scale the beats until the predicted on-screen speed meets the target.
+
+    Speed grows nearly in proportion to the magnitudes (exactly so for small moves; the
+    covering zoom bends it a little), so a few proportional steps converge.
+    """
+    last = max(1, frame_count - 1)
+
+    def measure(beats: tuple[BeatPlan, ...]) -> tuple[list[Pose], float]:
+        poses = [pose_at(beats, i / last, focus) for i in range(frame_count)]
+        return poses, probe.speed(poses, defaults.FPS)
+
+    k = 1.0
+    beats = unit
+    poses, speed = measure(beats)
+    for _ in range(CALIBRATION_STEPS):
+        if speed <= 1e-6 or abs(speed - target) <= 0.02 * target:
+            break
+        k *= target / speed
+        beats = _scale(unit, k)
+        poses, speed = measure(beats)
+    return beats, poses, speed
 
 
 class MotionEngine:
@@ -41,36 +192,67 @@ class MotionEngine:
 
     name = "motion"
 
-    def plan(self, request: RenderRequest) -> MotionPlan:
-        direction = read_prompt(request.prompt)
+    def __init__(self) -> None:
+        self._cache: tuple[bytes, Analysis] | None = None  # plan() then frames() on one photo
+
+    def analysis(self, image: np.ndarray) -> Analysis:
+        key = hashlib.blake2b(np.ascontiguousarray(image).data, digest_size=16).digest()
+        key += repr(image.shape).encode()
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, analyse(image))
+        return self._cache[1]
+
+    def plan(self, request: RenderRequest, image: np.ndarray) -> MotionPlan:
         rng = np.random.default_rng(request.seed)
-        jitter = 1.0 + SEED_JITTER * float(rng.uniform(-1.0, 1.0))
-        amplitude = "medium" if request.movement_amplitude == "auto" else request.movement_amplitude
-        move = direction.move
-        table = PUSH_ZOOM if move == "push_in" else TRAVEL_ZOOM
-        zoom = 1.0
-        if move not in ("static", "pull_out"):
-            zoom = math.exp(math.log(table[amplitude]) * direction.pace * jitter)
-        recede = RECEDE[amplitude] * direction.pace * jitter if move == "pull_out" else 0.0
-        # The target is where a push-in ends (and how a pan drifts on its other axis): near
-        # the centre, within the reach of the final zoom.
-        reach = max_offset(zoom) if zoom > 1 else 0.0
-        offset = rng.uniform(-0.6, 0.6, size=2) * reach
+        side = -1 if rng.uniform() < 0.5 else 1
+        placement = float(rng.uniform(-1.0, 1.0))
+        direction = read_prompt(request.prompt, request.duration, side)
+        analysis = self.analysis(image)
+        subject = analysis.subject
+        confidence = subject.confidence if subject.confidence >= SUBJECT_CONFIDENCE else 0.0
+        beats = list(direction.beats)
+        chosen_by = "prompt"
+        if not beats or beats[0].move == "auto":
+            pace = beats[0].pace if beats else 1.0
+            move, chosen_by = _auto_move(analysis, side)
+            beats = [Beat(move, pace)]
+        amplitude = _amplitude(request.movement_amplitude, beats[0].pace, analysis)
+        if confidence > 0:
+            focus = (subject.cx, subject.cy)
+        else:
+            offset = rng.uniform(-0.05, 0.05, size=2)
+            focus = (0.5 + float(offset[0]), 0.5 + float(offset[1]))
+        unit: list[BeatPlan] = []
+        zoom_so_far = 0.0
+        for beat, (start, end) in zip(beats, beat_windows(len(beats)), strict=True):
+            relative_pace = beat.pace / beats[0].pace
+            planned = _beat_plan(beat, start, end, relative_pace, confidence, zoom_so_far, rng)
+            zoom_so_far += planned.zoom
+            unit.append(planned)
         width, height = output_size(request.image_width, request.image_height, request.resolution)
+        frame_count = request.duration * defaults.FPS
+        probe = MotionProbe((width, height), analysis.depth, focus)
+        target = _target_speed(amplitude, beats[0].pace, placement)
+        scaled, poses, speed = _calibrate(tuple(unit), target, probe, frame_count, focus)
         return MotionPlan(
             engine=self.name, width=width, height=height, fps=defaults.FPS,
-            frame_count=request.duration * defaults.FPS, seed=request.seed,
-            move=move, zoom=round(zoom, 6),
-            target=(round(0.5 + float(offset[0]), 6), round(0.5 + float(offset[1]), 6)),
-            recede=round(recede, 6), pace=direction.pace, amplitude=amplitude,
-            prompt_words=direction.matched,
+            frame_count=frame_count, seed=request.seed, beats=scaled,
+            focus=(round(focus[0], 4), round(focus[1], 4)),
+            zoom_max=round(max(p.zoom for p in poses), 6), amplitude=amplitude,
+            target_speed=round(target, 3) if speed > 0 else 0.0,
+            predicted_speed=round(speed, 3), effects=direction.effects,
+            motions=direction.motions, prompt_words=direction.words,
+            subject_confidence=subject.confidence, chosen_by=chosen_by,
         )
 
     def frames(self, plan: Plan, image: np.ndarray) -> Iterator[np.ndarray]:
         if not isinstance(plan, MotionPlan):
             raise TypeError("the motion engine renders MotionPlans only")
-        renderer = FrameRenderer(image, plan.width, plan.height, plan.zoom, plan.recede)
+        needs_depth = any(b.lateral != (0.0, 0.0) or b.depth_zoom or b.recede
+                          for b in plan.beats)
+        depth = self.analysis(image).depth if needs_depth else None
+        renderer = FrameRenderer(image, plan.width, plan.height, plan.zoom_max, depth,
+                                 plan.focus)
         last = max(1, plan.frame_count - 1)
         for i in range(plan.frame_count):
-            yield renderer.render(view_at(plan.move, i / last, plan.zoom, plan.target,
-                                          plan.recede))
+            yield renderer.render(pose_at(plan.beats, i / last, plan.focus))

@@ -1,11 +1,15 @@
-"""Step 3, rendering: a View of the photo sampled into an output frame.
+"""Step 4, rendering: a Pose of the camera sampled into an output frame.
 
 Two pre-filtered levels are kept, like a mip-map: the photo at output size (level 0,
 made with area averaging, which is frame 0 exactly) and the photo at output size times
 the largest zoom of the shot (level 1, so the deepest zoom is sampled 1:1 and stays
-sharp). A frame at zoom s blends the two by log(s) / log(zoom_max). Each level is
-resampled bilinearly at a scale within [1, zoom_max], where bilinear does not alias,
-and the blend moves smoothly, so nothing pops as the zoom grows.
+sharp). A frame at zoom s blends the two by log(s) / log(zoom_max), each resampled
+bilinearly at a scale within [1, zoom_max] where bilinear does not alias, so nothing pops.
+
+Parallax is a displacement field from the depth proxy, added before the camera's affine
+map: near pixels are displaced further than far ones. The field is smooth (the depth is
+blurred), so it stretches content a little at depth edges instead of tearing it, and it
+is computed at a quarter of the output size and enlarged, which costs a few milliseconds.
 """
 
 from __future__ import annotations
@@ -15,7 +19,10 @@ import math
 import cv2
 import numpy as np
 
-from stillmotion.engines.motion.camera import View
+from stillmotion.engines.motion import projection
+from stillmotion.engines.motion.camera import Pose
+
+FIELD_STEP = 4  # the displacement field is computed on a grid this much coarser
 
 
 def resize_to(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -29,10 +36,11 @@ def resize_to(image: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 class FrameRenderer:
-    """Holds one task's resampled photo levels and draws any View from them."""
+    """Holds one task's resampled photo levels and depth field, and draws any Pose."""
 
     def __init__(self, image: np.ndarray, width: int, height: int, zoom_max: float,
-                 recede_max: float = 0.0) -> None:
+                 depth: np.ndarray | None = None,
+                 focus: tuple[float, float] = (0.5, 0.5)) -> None:
         self.size = (width, height)
         self.base = np.ascontiguousarray(resize_to(image, width, height))
         self.zoom_max = max(1.0, zoom_max)
@@ -40,58 +48,62 @@ class FrameRenderer:
         if self.zoom_max > 1.0 + 1e-6:
             self.detail = np.ascontiguousarray(resize_to(
                 image, round(width * self.zoom_max), round(height * self.zoom_max)))
-        self._recede_field = _recede_field(width, height) if recede_max > 0 else None
+        self.focus = focus
+        fw, fh = max(2, math.ceil(width / FIELD_STEP)), max(2, math.ceil(height / FIELD_STEP))
+        self._gx, self._gy = projection.grid(width, height, fw, fh)
+        self._full: tuple[np.ndarray, np.ndarray] | None = None  # made on first parallax frame
+        self._field_size = (fw, fh)
+        self._falloff = projection.ellipse_falloff(self._gx, self._gy, width, height)
+        self._near = projection.near_weight(depth, fw, fh) if depth is not None else None
 
-    def render(self, view: View) -> np.ndarray:
-        if view.recede > 0:
-            return self._render_recede(view.recede)
-        if view.zoom <= 1.0 + 1e-9 and abs(view.cx - 0.5) < 1e-9 and abs(view.cy - 0.5) < 1e-9:
+    def render(self, pose: Pose) -> np.ndarray:
+        if pose.is_identity:
             return self.base
-        weight = math.log(view.zoom) / math.log(self.zoom_max) if self.detail is not None else 0
-        weight = min(1.0, max(0.0, weight))
-        if weight <= 1e-4 or self.detail is None:
-            return self._warp(self.base, view)
-        if weight >= 1 - 1e-4:
-            return self._warp(self.detail, view)
-        coarse = self._warp(self.base, view)
-        fine = self._warp(self.detail, view)
-        return cv2.addWeighted(coarse, 1.0 - weight, fine, weight, 0.0)
+        parallax = projection.has_parallax(pose, self._near)
+        weight = 0.0
+        if self.detail is not None:
+            weight = min(1.0, max(0.0, math.log(pose.zoom) / math.log(self.zoom_max)))
+        levels = []
+        if weight < 1 - 1e-4:
+            levels.append((self.base, 1.0 - weight))
+        if self.detail is not None and weight > 1e-4:
+            levels.append((self.detail, weight))
+        displacement = self._displacement(pose) if parallax else None
+        frames = [(self._remap(level, pose, displacement) if displacement is not None
+                   else self._warp(level, pose), share) for level, share in levels]
+        if len(frames) == 1:
+            return frames[0][0]
+        (coarse, w0), (fine, w1) = frames
+        return cv2.addWeighted(coarse, w0, fine, w1, 0.0)
 
-    def _warp(self, level: np.ndarray, view: View) -> np.ndarray:
-        """Output pixel centres mapped to the level's pixel grid by one affine map."""
-        out_w, out_h = self.size
-        src_h, src_w = level.shape[:2]
-        ax = src_w / (out_w * view.zoom)
-        ay = src_h / (out_h * view.zoom)
-        bx = (view.cx - 0.5 / view.zoom) * src_w + 0.5 * ax - 0.5
-        by = (view.cy - 0.5 / view.zoom) * src_h + 0.5 * ay - 0.5
+    def _affine(self, level: np.ndarray, pose: Pose) -> tuple[float, float, float, float]:
+        return projection.affine(pose, self.size, (level.shape[1], level.shape[0]))
+
+    def _warp(self, level: np.ndarray, pose: Pose) -> np.ndarray:
+        ax, bx, ay, by = self._affine(level, pose)
         matrix = np.array([[ax, 0.0, bx], [0.0, ay, by]], dtype=np.float64)
         return cv2.warpAffine(level, matrix, self.size,
                               flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_REFLECT_101)
 
-    def _render_recede(self, strength: float) -> np.ndarray:
-        assert self._recede_field is not None
-        grid_x, grid_y, push_x, push_y = self._recede_field
-        map_x = cv2.scaleAdd(push_x, strength, grid_x)
-        map_y = cv2.scaleAdd(push_y, strength, grid_y)
-        return cv2.remap(self.base, map_x, map_y, cv2.INTER_LINEAR,
+    def _displacement(self, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
+        return projection.displacement(pose, self._gx, self._gy, self._near, self._falloff,
+                                       self.size, self.focus)
+
+    def _remap(self, level: np.ndarray, pose: Pose,
+               displacement: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """Sample a level through affine(p + displacement(p)); the affine part stays exact
+        at full resolution, only the smooth displacement is interpolated from the grid."""
+        ax, bx, ay, by = self._affine(level, pose)
+        dx, dy = displacement
+        up_x = cv2.resize(dx * ax + bx, self.size, interpolation=cv2.INTER_LINEAR)
+        up_y = cv2.resize(dy * ay + by, self.size, interpolation=cv2.INTER_LINEAR)
+        if self._full is None:
+            width, height = self.size
+            full_x, full_y = np.meshgrid(np.arange(width, dtype=np.float32),
+                                         np.arange(height, dtype=np.float32))
+            self._full = (full_x, full_y)
+        map_x = cv2.scaleAdd(self._full[0], ax, up_x)
+        map_y = cv2.scaleAdd(self._full[1], ay, up_y)
+        return cv2.remap(level, map_x, map_y, cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REFLECT_101)
-
-
-def _recede_field(width: int, height: int) -> tuple[np.ndarray, ...]:
-    """A smooth radial field that shrinks the middle of the photo while its edges stay put.
-
-    Output pixel p samples p + k * (p - c) * (1 - r^2)^2, r being the distance from the
-    centre on the ellipse inscribed in the frame. Outside the ellipse nothing moves, so no
-    edge is ever revealed; the radial map r -> r (1 + k (1 - r^2)^2) is increasing for
-    k < 1.25, so the picture never folds over itself.
-    """
-    xs = np.arange(width, dtype=np.float32)
-    ys = np.arange(height, dtype=np.float32)
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    dx = grid_x + 0.5 - width / 2.0
-    dy = grid_y + 0.5 - height / 2.0
-    r2 = (dx / (width / 2.0)) ** 2 + (dy / (height / 2.0)) ** 2
-    falloff = np.where(r2 < 1.0, (1.0 - r2) ** 2, 0.0).astype(np.float32)
-    return grid_x, grid_y, (dx * falloff).astype(np.float32), (dy * falloff).astype(np.float32)

@@ -1,0 +1,149 @@
+"""Where each output pixel looks in the photo for a camera Pose: the one geometric model
+shared by the renderer (on a dense grid, to sample frames) and the planner (on a sparse
+grid, to predict how much motion a shot will show before rendering it).
+
+Output pixel p looks at affine(p + d(p)): the affine part is the camera window (zoom and
+centre); d is a smooth, depth-weighted displacement that makes near things move further
+than far ones (parallax), or makes the middle of the photo recede (pull-out).
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from stillmotion.engines.motion.camera import Pose
+
+DEPTH_BLUR = 0.02  # of the field's diagonal: smooth enough that the field never folds
+
+
+def grid(width: int, height: int, columns: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sample points of a coarse grid, placed where cv2.resize expects them when it enlarges
+    the grid to full size: sample i at (i + 0.5) * size / count - 0.5."""
+    xs = ((np.arange(columns) + 0.5) * width / columns - 0.5).astype(np.float32)
+    ys = ((np.arange(rows) + 0.5) * height / rows - 0.5).astype(np.float32)
+    gx, gy = np.meshgrid(xs, ys)
+    return gx, gy
+
+
+def ellipse_falloff(gx: np.ndarray, gy: np.ndarray, width: int, height: int) -> np.ndarray:
+    """1 in the middle, 0 on and outside the ellipse inscribed in the frame, smooth between:
+    displacements fade out before the frame's edge, so no edge is ever revealed."""
+    r2 = ((gx + 0.5 - width / 2) / (width / 2)) ** 2 + ((gy + 0.5 - height / 2) / (height / 2)) ** 2
+    return np.where(r2 < 1.0, (1.0 - r2) ** 2, 0.0).astype(np.float32)
+
+
+def plateau_falloff(gx: np.ndarray, gy: np.ndarray, width: int, height: int,
+                    flat: float = 0.35) -> np.ndarray:
+    """1 inside the middle `flat` of the inscribed ellipse, easing to 0 at its rim: a region
+    scaled by it shrinks uniformly (no bulge), and only the rim is compressed."""
+    r = np.sqrt(((gx + 0.5 - width / 2) / (width / 2)) ** 2
+                + ((gy + 0.5 - height / 2) / (height / 2)) ** 2)
+    t = np.clip((r - flat) / (1.0 - flat), 0.0, 1.0)
+    return (1.0 - t * t * t * (t * (6.0 * t - 15.0) + 10.0)).astype(np.float32)
+
+
+def near_weight(depth: np.ndarray, columns: int, rows: int) -> np.ndarray:
+    """0 for the farthest tenth of the picture, 1 for the nearest tenth, smooth between."""
+    field = cv2.resize(depth.astype(np.float32), (columns, rows), interpolation=cv2.INTER_AREA)
+    field = cv2.GaussianBlur(field, (0, 0), max(0.5, DEPTH_BLUR * math.hypot(columns, rows)))
+    far, near = np.quantile(field, 0.1), np.quantile(field, 0.9)
+    return np.clip((field - far) / max(0.05, float(near - far)), 0.0, 1.0).astype(np.float32)
+
+
+def has_parallax(pose: Pose, near: np.ndarray | None) -> bool:
+    return pose.recede != 0.0 or (near is not None and (
+        pose.lateral != (0.0, 0.0) or pose.depth_zoom != 0.0))
+
+
+def displacement(pose: Pose, gx: np.ndarray, gy: np.ndarray, near: np.ndarray | None,
+                 falloff: np.ndarray, size: tuple[int, int],
+                 focus: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """How far each grid point looks away from itself, in output pixels, before the affine."""
+    width, height = size
+    dx = np.zeros_like(gx)
+    dy = np.zeros_like(gy)
+    if near is not None:
+        if pose.lateral != (0.0, 0.0):
+            # Near things shift further: sample against the shift.
+            dx -= pose.lateral[0] * width * near
+            dy -= pose.lateral[1] * height * near
+        if pose.depth_zoom != 0.0:
+            fx, fy = focus[0] * width, focus[1] * height
+            shrink = np.exp(-pose.depth_zoom * near * falloff) - 1.0
+            dx += (gx - fx) * shrink
+            dy += (gy - fy) * shrink
+    if pose.recede != 0.0:
+        push = pose.recede * plateau_falloff(gx, gy, width, height)
+        dx += (gx + 0.5 - width / 2) * push
+        dy += (gy + 0.5 - height / 2) * push
+    return dx, dy
+
+
+def affine(pose: Pose, size: tuple[int, int],
+           source: tuple[int, int]) -> tuple[float, float, float, float]:
+    """Output pixel -> source pixel for a source of `source` size: x_src = ax * x + bx."""
+    out_w, out_h = size
+    src_w, src_h = source
+    ax = src_w / (out_w * pose.zoom)
+    ay = src_h / (out_h * pose.zoom)
+    bx = (pose.cx - 0.5 / pose.zoom) * src_w + 0.5 * ax - 0.5
+    by = (pose.cy - 0.5 / pose.zoom) * src_h + 0.5 * ay - 0.5
+    return ax, bx, ay, by
+
+
+class MotionProbe:
+    """Predicts the on-screen motion of a shot from its poses alone, no pixels rendered.
+
+    A sparse grid of output points is followed through the model: the photo point each one
+    shows at frame t, and how far that point has moved on screen by frame t+1. The result
+    is the mean speed in percent of the frame diagonal per second, the unit of the
+    movement_amplitude bands.
+    """
+
+    def __init__(self, size: tuple[int, int], depth: np.ndarray | None,
+                 focus: tuple[float, float], columns: int = 24) -> None:
+        width, height = size
+        rows = max(2, round(columns * height / width))
+        self.size, self.focus = size, focus
+        self.gx, self.gy = grid(width, height, columns, rows)
+        self.falloff = ellipse_falloff(self.gx, self.gy, width, height)
+        self.near = near_weight(depth, columns, rows) if depth is not None else None
+
+    def photo_points(self, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
+        """Normalised photo coordinates that the grid points show under `pose`."""
+        dx, dy = (displacement(pose, self.gx, self.gy, self.near, self.falloff, self.size,
+                               self.focus) if has_parallax(pose, self.near)
+                  else (0.0, 0.0))
+        ax, bx, ay, by = affine(pose, self.size, (1, 1))
+        return (self.gx + dx) * ax + bx + 0.5, (self.gy + dy) * ay + by + 0.5
+
+    def speed(self, poses: list[Pose], fps: int) -> float:
+        """Mean on-screen speed, % of the diagonal per second.
+
+        The photo point a grid point shows at frame t is found at frame t+1 where the next
+        pose shows it: one Newton step through the next pose's local Jacobian, which is
+        exact for the affine part and accurate for the smooth displacement.
+        """
+        width, height = self.size
+        diagonal = math.hypot(width, height)
+        step_x = float(self.gx[0, 1] - self.gx[0, 0])
+        step_y = float(self.gy[1, 0] - self.gy[0, 0])
+        total = 0.0
+        previous = self.photo_points(poses[0])
+        for pose in poses[1:]:
+            current = self.photo_points(pose)
+            # Jacobian of output pixel -> photo coordinates, per grid point.
+            xx = np.gradient(current[0], step_x, axis=1)
+            xy = np.gradient(current[0], step_y, axis=0)
+            yx = np.gradient(current[1], step_x, axis=1)
+            yy = np.gradient(current[1], step_y, axis=0)
+            det = xx * yy - xy * yx
+            det = np.where(np.abs(det) < 1e-12, 1e-12, det)
+            ex, ey = previous[0] - current[0], previous[1] - current[1]
+            moved = np.hypot((yy * ex - xy * ey) / det, (-yx * ex + xx * ey) / det)
+            total += float(moved.mean())
+            previous = current
+        return total / max(1, len(poses) - 1) * fps / diagonal * 100.0
