@@ -13,6 +13,7 @@ import pytest
 from scipy.signal import resample
 
 from stillmotion.music import SAMPLE_RATE, Music, make_music, plan_for
+from stillmotion.music.composition import compose
 from stillmotion.music.mood import MOODS
 from stillmotion.music.render import perform
 from stillmotion.music.wav import to_pcm16
@@ -71,8 +72,6 @@ def test_never_silent_never_hiss(mood: str) -> None:
 
 def test_the_raw_performance_does_not_clip_before_mastering() -> None:
     for mood in MOODS:
-        from stillmotion.music.composition import compose
-
         raw = perform(compose(plan_for("", 8, 11, mood=mood)))
         assert np.abs(raw).max() < 0.9, mood  # the synthesizer's 16-bit output never hit 1.0
 
