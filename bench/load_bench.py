@@ -72,8 +72,9 @@ def free_port() -> int:
 class Server:
     """`stillmotion serve` in a child process: SQLite and local files in a temporary dir."""
 
-    def __init__(self, data_dir: Path, workers: int) -> None:
+    def __init__(self, data_dir: Path, workers: int, api_processes: int = 1) -> None:
         self.data_dir, self.workers, self.port = data_dir, workers, free_port()
+        self.api_processes = api_processes
         self.process: subprocess.Popen[bytes] | None = None
         self.key = ""
 
@@ -87,7 +88,8 @@ class Server:
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - closed below
         self.process = subprocess.Popen(
             [sys.executable, "-m", "stillmotion.cli", "serve", "--data-dir", str(self.data_dir),
-             "--host", HOST, "--port", str(self.port), "--workers", str(self.workers)],
+             "--host", HOST, "--port", str(self.port), "--workers", str(self.workers),
+             "--api-processes", str(self.api_processes)],
             stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + 60
@@ -412,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
                         "(e.g. one the server can sustain, to see the unqueued latency)")
     parser.add_argument("--seconds", type=float, default=10.0, help="task-result duration")
     parser.add_argument("--workers", type=int, default=0, help="server render workers")
+    parser.add_argument("--api-processes", type=int, default=1,
+                        help="server API processes sharing the port")
     parser.add_argument("--wrk", choices=["auto", "yes", "no"], default="auto",
                         help="also measure with wrk (auto: when it is on PATH)")
     parser.add_argument("--wrk-seconds", type=int, default=10)
@@ -432,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         args.version, args.load_start = source_version(), load_average()
         snapshot_source(work)
-        server = Server(work / "data", args.workers)
+        server = Server(work / "data", args.workers, args.api_processes)
         server.data_dir.mkdir()
         server.start()
         try:

@@ -90,13 +90,15 @@ def serve(
     data_dir: Path | None = DataDir,
     workers: int = typer.Option(None, help="Render worker processes (default: one per two "
                                 "cores; 0 for an API-only node)."),
+    api_processes: int = typer.Option(None, help="API processes sharing the port (default 1)."),
     access_log: bool = typer.Option(False, help="Log every request."),
 ) -> None:
     """Run the API with in-process render workers (SQLite and local files by default)."""
     from stillmotion.server import serve as run_server
 
     configure_logging()
-    settings = settings_for(data_dir, host=host, port=port, workers=workers)
+    settings = settings_for(data_dir, host=host, port=port, workers=workers,
+                            api_processes=api_processes)
     if workers is not None and workers < 0:
         raise ValueError("--workers must be 0 or more")
     keys = _key_store(settings)

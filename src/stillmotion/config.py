@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     public_url: str | None = None  # base of minted download URLs; default: the request's own
     signing_secret: str | None = None  # default: generated once into data_dir
     workers: int = Field(default_factory=default_workers)
+    api_processes: int = 1  # API processes sharing the port (more take more submits/s)
     engine: str = "motion"
     parent_pid: int | None = None  # a worker started by `serve` exits when serve is gone
 

@@ -20,6 +20,7 @@ import uvicorn
 
 from stillmotion.api.app import create_app
 from stillmotion.config import Settings
+from stillmotion.jobs.store import Store
 from stillmotion.jobs.worker import run_worker_process
 
 log = logging.getLogger("stillmotion.server")
@@ -87,9 +88,25 @@ def stop_workers(workers: list[BaseProcess], drain_timeout_s: float) -> None:
             process.join()
 
 
+def export_settings(settings: Settings) -> None:
+    """Put the settings into this process's environment, where API processes started by
+    uvicorn (which builds each app from an import string) read them back."""
+    for name, value in settings.model_dump(mode="json").items():
+        if value is not None:
+            os.environ[f"STILLMOTION_{name.upper()}"] = (
+                ("true" if value else "false") if isinstance(value, bool) else str(value))
+
+
 def serve(settings: Settings, access_log: bool = False) -> None:
-    app = create_app(settings)
+    api_processes = max(1, settings.api_processes)
+    # The schema exists before any API process starts, so they never race to create it.
+    app = create_app(settings) if api_processes == 1 else None
+    if app is None:
+        settings.ensure_dirs()
+        Store(settings).create_schema()
+        export_settings(settings)
     pool = WorkerPool(settings, settings.workers)
+
     # uvicorn restores the handlers it found and re-raises the signal once it has shut
     # down; with Python's default handler that would kill this process before the workers
     # drain. Ours only records it, so the `finally` below runs. A signal that arrives while
@@ -98,12 +115,19 @@ def serve(settings: Settings, access_log: bool = False) -> None:
         if pool.stopping:
             pool.signal_all(signal.SIGTERM)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, access_log=access_log,
-                            log_level="info", timeout_graceful_shutdown=10)
+    common = dict(host=settings.host, port=settings.port, access_log=access_log,
+                  log_level="info", timeout_graceful_shutdown=10)
     try:
-        uvicorn.Server(config).run()
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        if app is not None:
+            uvicorn.Server(uvicorn.Config(app, **common)).run()  # type: ignore[arg-type]
+        else:
+            # Several API processes on one port: uvicorn's supervisor shares the socket.
+            uvicorn.run("stillmotion.api.app:create_app_from_env", factory=True,
+                        workers=api_processes, **common)  # type: ignore[arg-type]
     finally:
+        signal.signal(signal.SIGTERM, on_signal)  # uvicorn's supervisor left its own
+        signal.signal(signal.SIGINT, on_signal)
         log.info("stopping %d worker(s)", len(pool.workers))
         pool.stop()

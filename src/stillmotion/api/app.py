@@ -63,3 +63,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def create_app_from_env() -> FastAPI:
+    """The app of one of several API processes: settings come from the environment."""
+    from stillmotion.logs import configure_logging
+
+    configure_logging()
+    return create_app(Settings())

@@ -81,8 +81,10 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False,
                                   "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-        kwargs["pool_size"] = 8
-        kwargs["max_overflow"] = 16
+        # As many connections as the API's worker threads (anyio's default is 40), so busy
+        # moments never close and reopen connections (each reopen re-runs the PRAGMAs).
+        kwargs["pool_size"] = 40
+        kwargs["max_overflow"] = 40
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         @event.listens_for(engine, "connect")

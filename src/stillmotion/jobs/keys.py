@@ -7,7 +7,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, select, update
 
 from stillmotion.jobs.database import api_keys, now_ms
 
@@ -28,6 +28,11 @@ class KeyInfo:
 def hash_key(secret: str) -> str:
     """SHA-256 is enough: keys are 256 random bits, so there is nothing to brute-force."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# Built once: every request runs it.
+_AUTHENTICATE = select(api_keys.c.id).where(
+    api_keys.c.key_hash == bindparam("key_hash"), api_keys.c.revoked_ms.is_(None))
 
 
 class KeyStore:
@@ -66,8 +71,7 @@ class KeyStore:
     def authenticate(self, secret: str) -> str | None:
         """The owning key's id for a valid, unrevoked key; None otherwise."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(api_keys.c.id).where(
-                api_keys.c.key_hash == hash_key(secret), api_keys.c.revoked_ms.is_(None))).first()
+            row = conn.execute(_AUTHENTICATE, {"key_hash": hash_key(secret)}).first()
         return row[0] if row else None
 
     def count(self) -> int:

@@ -16,11 +16,12 @@ import json
 import math
 import random
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.engine import Row
 
 from stillmotion import defaults
@@ -96,12 +97,31 @@ class NewTask:
     frame_count: int
 
 
+# Hot statements, built once: building SQLAlchemy expressions per call costs more than
+# SQLite takes to run them.
+_INSERT = tasks.insert()
+_GET = select(tasks).where(tasks.c.id == bindparam("id"))
+_GET_OWNED = _GET.where(tasks.c.owner == bindparam("owner"))
+_QUEUE = select(
+    select(func.count()).select_from(tasks).where(tasks.c.status == PROCESSING)
+    .scalar_subquery(),
+    select(func.count()).select_from(tasks).where(
+        tasks.c.status == QUEUED,
+        # The claim order, (submit_ms, id), so ties within a millisecond agree.
+        or_(tasks.c.submit_ms < bindparam("submit_ms"),
+            and_(tasks.c.submit_ms == bindparam("submit_ms"), tasks.c.id < bindparam("id"))))
+    .scalar_subquery(),
+)
+ESTIMATE_TTL_S = 2.0  # render-time estimates change only when a render completes
+
+
 class Store:
     """Task state on one SQLAlchemy engine; safe to share between threads of a process."""
 
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
         self.engine = engine or make_engine(settings.resolved_database_url)
+        self._estimates: dict[tuple[int, int, int], tuple[float, float]] = {}
 
     def create_schema(self) -> None:
         create_schema(self.engine)
@@ -123,23 +143,25 @@ class Store:
     def submit(self, task_id: str, new: NewTask) -> None:
         """Insert a queued task; once this returns the task survives any crash."""
         with self.engine.begin() as conn:
-            conn.execute(tasks.insert().values(
+            conn.execute(_INSERT, dict(
                 id=task_id, owner=new.owner, status=QUEUED,
                 request=json.dumps(new.request, sort_keys=True), plan=None,
                 input_key=new.input_key, image_width=new.image_width,
                 image_height=new.image_height, out_width=new.out_width,
                 out_height=new.out_height, frame_count=new.frame_count, progress=0, reason="",
                 attempts=0, max_attempts=self.settings.max_attempts, not_before_ms=0,
-                cancel_requested=False, submit_ms=now_ms(),
+                cancel_requested=False, submit_ms=now_ms(), execute_ms=None, complete_ms=None,
+                render_ms=None, output_key=None, claim_token=None, worker=None,
+                lease_expires_ms=None,
             ))
 
     def get(self, task_id: str, owner: str | None = None) -> Task | None:
         """The task, or None when it does not exist or (given an owner) is not theirs."""
-        query = select(tasks).where(tasks.c.id == task_id)
-        if owner is not None:
-            query = query.where(tasks.c.owner == owner)
         with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+            if owner is None:
+                row = conn.execute(_GET, {"id": task_id}).first()
+            else:
+                row = conn.execute(_GET_OWNED, {"id": task_id, "owner": owner}).first()
         return Task.from_row(row) if row else None
 
     # --- the attempt lifecycle -----------------------------------------------------------
@@ -248,7 +270,21 @@ class Store:
     # --- estimates -------------------------------------------------------------------------
 
     def estimate_render_ms(self, task: Task) -> float:
-        """Expected render time: recent renders of this size, else of any size per pixel."""
+        """Expected render time: recent renders of this size, else of any size per pixel.
+
+        Kept for ESTIMATE_TTL_S per size: every poll asks, but the answer only changes when
+        a render finishes.
+        """
+        key = (task.out_width, task.out_height, task.frame_count)
+        cached = self._estimates.get(key)
+        now = time.monotonic()
+        if cached and now - cached[1] < ESTIMATE_TTL_S:
+            return cached[0]
+        estimate = self._measure_render_ms(task)
+        self._estimates[key] = (estimate, now)
+        return estimate
+
+    def _measure_render_ms(self, task: Task) -> float:
         sample = defaults.ETA_SAMPLE_SIZE
         with self.engine.connect() as conn:
             same = conn.execute(
@@ -275,14 +311,14 @@ class Store:
 
     def queue_position(self, task: Task) -> int:
         """How many queued tasks are ahead of this one."""
+        return self._queue(task)[1]
+
+    def _queue(self, task: Task) -> tuple[int, int]:
+        """(tasks rendering now, queued tasks ahead of this one), in one read."""
         with self.engine.connect() as conn:
-            return int(conn.execute(
-                # The claim order, (submit_ms, id), so ties within a millisecond agree.
-                select(func.count()).select_from(tasks).where(
-                    tasks.c.status == QUEUED,
-                    or_(tasks.c.submit_ms < task.submit_ms,
-                        and_(tasks.c.submit_ms == task.submit_ms, tasks.c.id < task.id)))
-            ).scalar_one())
+            busy, ahead = conn.execute(
+                _QUEUE, {"submit_ms": task.submit_ms, "id": task.id}).one()
+        return int(busy), int(ahead)
 
     def eta_s(self, task: Task) -> int:
         """Whole seconds until the task ends, queue wait included; 0 once it has."""
@@ -297,10 +333,7 @@ class Store:
             else:
                 remaining = estimate - elapsed
             return max(1, math.ceil(remaining / 1000))
-        with self.engine.connect() as conn:
-            busy = int(conn.execute(select(func.count()).select_from(tasks).where(
-                tasks.c.status == PROCESSING)).scalar_one())
-        ahead = self.queue_position(task)
+        busy, ahead = self._queue(task)
         slots = max(1, busy)
         wait = estimate * (ahead // slots) + (estimate / 2 if busy else 0)
         return max(1, math.ceil((wait + estimate) / 1000))
