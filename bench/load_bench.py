@@ -288,7 +288,14 @@ async def paced_results(port: int, key: str, ids: list[str], rate: float, second
     async def one(due: float, raw: bytes) -> None:
         conn = await take()
         late.append(clock() - due)
-        status, _ = await conn.request(raw)
+        try:
+            status, _ = await conn.request(raw)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            # The server closed a connection that sat idle past its keep-alive timeout
+            # (uvicorn: 5 s), as any HTTP client must expect: reconnect and resend.
+            conn.close()
+            conn = await Conn.open(port)
+            status, _ = await conn.request(raw)
         phase.latencies_ms.append((clock() - due) * 1000)
         phase.statuses[status] = phase.statuses.get(status, 0) + 1
         idle.append(conn)
