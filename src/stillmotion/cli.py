@@ -15,9 +15,8 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
-from sqlalchemy.exc import SQLAlchemyError
 
-from stillmotion.api.errors import describe_validation_error
+from stillmotion.api.schemas import describe_validation_error
 from stillmotion.config import Settings
 from stillmotion.logs import configure_logging
 from stillmotion.media.errors import InputError
@@ -34,6 +33,12 @@ DataDir = typer.Option(None, "--data-dir", help="Where the database, blobs and s
                        "(default: $STILLMOTION_DATA_DIR or ./stillmotion-data).")
 
 
+def _is_database_error(exc: BaseException) -> bool:
+    """Checked without importing SQLAlchemy: `generate` never loads it, so it starts faster."""
+    module = sys.modules.get("sqlalchemy.exc")
+    return module is not None and isinstance(exc, module.SQLAlchemyError)
+
+
 def one_line_errors(command: F) -> F:
     """Turn expected failures into `error: <sentence>` and exit status 2."""
     @wraps(command)
@@ -48,7 +53,9 @@ def one_line_errors(command: F) -> F:
             message = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
         except ValueError as exc:
             message = str(exc)
-        except SQLAlchemyError as exc:
+        except Exception as exc:
+            if not _is_database_error(exc):
+                raise
             message = f"the database is unavailable ({type(exc).__name__}: {exc.args[0]})"
         err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
@@ -175,7 +182,7 @@ def generate(
     from stillmotion import defaults
     from stillmotion.api.schemas import Img2VideoRequest
     from stillmotion.engines import load_engine
-    from stillmotion.jobs.worker import render_request
+    from stillmotion.engines.base import RenderRequest
     from stillmotion.media.images import inspect_image
     from stillmotion.pipeline import EncoderOptions, render_to_file
 
@@ -186,7 +193,7 @@ def generate(
     settings = Settings()
     info = inspect_image(data, settings.max_image_pixels)
     used_seed = seed if seed >= 0 else secrets.randbelow(defaults.MAX_SEED + 1)
-    request = render_request(
+    request = RenderRequest.from_fields(
         {"prompt": prompt, "duration": duration, "resolution": body.resolved_resolution(),
          "movement_amplitude": amplitude, "seed": used_seed, "bgm": bgm},
         info.width, info.height)

@@ -22,7 +22,7 @@ import numpy as np
 from stillmotion import defaults
 from stillmotion.config import Settings
 from stillmotion.engines.base import Engine, Plan, RenderRequest
-from stillmotion.media.encoder import Mp4Writer
+from stillmotion.media.encoder import Mp4Writer, to_yuv
 from stillmotion.media.images import decode_rgb
 from stillmotion.music import SAMPLE_RATE, Music, MusicPlan, make_music, plan_for
 
@@ -169,8 +169,10 @@ def render_to_file(
     with Mp4Writer(out_path, plan.width, plan.height, plan.fps, crf=encoder.crf,
                    preset=encoder.preset, threads=encoder.threads,
                    audio_rate=SAMPLE_RATE if soundtrack else None) as writer:
-        for index, frame in enumerate(prefetch(engine.frames(plan, image), PREFETCH_FRAMES,
-                                               stop)):
+        # The producer thread renders each frame and converts it to the encoder's YUV, so
+        # this thread does nothing but feed x264.
+        frames = (to_yuv(rgb, plan.width, plan.height) for rgb in engine.frames(plan, image))
+        for index, frame in enumerate(prefetch(frames, PREFETCH_FRAMES, stop)):
             if should_stop is not None and should_stop():
                 raise RenderStopped("the render was stopped")
             writer.write(frame)

@@ -14,6 +14,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from stillmotion.api.schemas import describe_validation_error
+
 log = logging.getLogger("stillmotion.api")
 
 _REASON_BY_STATUS = {
@@ -44,20 +46,6 @@ def envelope(status: int, reason: str, message: str, metadata: dict[str, Any] | 
     return JSONResponse(
         {"code": status, "reason": reason, "message": message, "metadata": metadata or {}},
         status_code=status, headers=headers)
-
-
-def describe_validation_error(errors: list[Any]) -> str:
-    """The first problem as one sentence; our validators already name field and rule."""
-    if not errors:
-        return "the request body is invalid"
-    first = errors[0]
-    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
-    field = ".".join(location) or "body"
-    if first.get("type") == "contract":
-        return str(first.get("msg"))
-    if first.get("type") == "missing":
-        return f"{field} is required"
-    return f"{field}: {first.get('msg', 'is invalid')}"
 
 
 def install_error_handlers(app: FastAPI) -> None:

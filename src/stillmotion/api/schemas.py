@@ -15,6 +15,20 @@ from pydantic_core import PydanticCustomError
 from stillmotion import defaults
 
 
+def describe_validation_error(errors: list[Any]) -> str:
+    """The first problem as one sentence; our validators already name field and rule."""
+    if not errors:
+        return "the request body is invalid"
+    first = errors[0]
+    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
+    field = ".".join(location) or "body"
+    if first.get("type") == "contract":
+        return str(first.get("msg"))
+    if first.get("type") == "missing":
+        return f"{field} is required"
+    return f"{field}: {first.get('msg', 'is invalid')}"
+
+
 def _invalid(message: str) -> PydanticCustomError:
     return PydanticCustomError("contract", message)
 

@@ -27,6 +27,16 @@ class RenderRequest:
     image_height: int
     bgm: bool = False
 
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any], image_width: int,
+                    image_height: int) -> RenderRequest:
+        """From a task's resolved contract fields (as stored) and its image's upright size."""
+        return cls(
+            prompt=str(fields["prompt"]), duration=int(fields["duration"]),
+            resolution=str(fields["resolution"]),
+            movement_amplitude=str(fields["movement_amplitude"]), seed=int(fields["seed"]),
+            bgm=bool(fields["bgm"]), image_width=image_width, image_height=image_height)
+
 
 @dataclass(frozen=True)
 class Plan:

@@ -36,18 +36,6 @@ def make_blob_store(settings: Settings) -> LocalBlobStore:
     return LocalBlobStore(settings.blob_dir, settings.tmp_dir, UrlSigner(settings.secret()))
 
 
-def render_request(task_request: dict[str, object], image_width: int,
-                   image_height: int) -> RenderRequest:
-    """The engine's view of a stored task: the resolved contract fields and image size."""
-    return RenderRequest(
-        prompt=str(task_request["prompt"]), duration=int(task_request["duration"]),  # type: ignore[call-overload]
-        resolution=str(task_request["resolution"]),
-        movement_amplitude=str(task_request["movement_amplitude"]),
-        seed=int(task_request["seed"]),  # type: ignore[call-overload]
-        bgm=bool(task_request["bgm"]), image_width=image_width, image_height=image_height,
-    )
-
-
 class Heartbeat:
     """Keeps one attempt's lease alive from a side thread while the render runs.
 
@@ -171,7 +159,7 @@ class Worker:
             try:
                 render_to_file(
                     self.engine,
-                    render_request(task.request, task.image_width, task.image_height),
+                    RenderRequest.from_fields(task.request, task.image_width, task.image_height),
                     self.blobs.read_bytes(task.input_key), scratch,
                     EncoderOptions.from_settings(self.settings),
                     on_plan=on_plan, on_progress=progress, should_stop=should_stop,

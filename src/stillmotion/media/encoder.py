@@ -25,6 +25,17 @@ AAC_BIT_RATE = 192_000  # transparent for stereo music with FFmpeg's native AAC 
 AAC_FRAME = 1024  # samples per AAC frame: the encoder is fed whole frames, then the rest
 
 
+def to_yuv(rgb: np.ndarray, width: int, height: int) -> av.VideoFrame:
+    """RGB -> the encoder's yuv420p (swscale, BT.601 limited range as the stream is tagged).
+
+    A function of its own so a producer thread can run it beside the encoder: swscale
+    releases the GIL, and the conversion costs as much as a third of x264's time.
+    """
+    if rgb.shape != (height, width, 3) or rgb.dtype != np.uint8:
+        raise ValueError(f"frame is {rgb.shape} {rgb.dtype}, expected {(height, width, 3)} uint8")
+    return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+
+
 class Mp4Writer:
     """Streams frames straight into x264: memory stays flat whatever the duration.
 
@@ -71,16 +82,14 @@ class Mp4Writer:
             audio.time_base = Fraction(1, audio_rate)
             self._audio = audio
 
-    def write(self, rgb: np.ndarray) -> None:
-        """Append one HxWx3 uint8 RGB frame."""
-        if rgb.shape != (self._size[1], self._size[0], 3) or rgb.dtype != np.uint8:
-            raise ValueError(
-                f"frame {self.frames_written} is {rgb.shape} {rgb.dtype}, "
-                f"expected {(self._size[1], self._size[0], 3)} uint8"
-            )
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-        frame.pts = self.frames_written
-        for packet in self._stream.encode(frame):
+    def write(self, frame: np.ndarray | av.VideoFrame) -> None:
+        """Append one frame: an HxWx3 uint8 RGB array, or a frame from `to_yuv`."""
+        video = frame if isinstance(frame, av.VideoFrame) else to_yuv(frame, *self._size)
+        if (video.width, video.height) != self._size or video.format.name != "yuv420p":
+            raise ValueError(f"frame {self.frames_written} is {video.width}x{video.height} "
+                             f"{video.format.name}, expected {self._size} yuv420p")
+        video.pts = self.frames_written
+        for packet in self._stream.encode(video):
             self._container.mux(packet)
         self.frames_written += 1
 

@@ -19,8 +19,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-ANALYSIS_SIZE = 320  # GrabCut cost grows steeply with size: 0.4 s here at 320, 3 s at 512
-GRABCUT_ITERATIONS = 3
+ANALYSIS_SIZE = 240  # GrabCut cost grows steeply with size: 0.1-0.5 s here at 240, 0.3-2 s at 320
+GRABCUT_ITERATIONS = 2  # a third moved the mattes of the sample photos by under 3%
 MIN_SUBJECT_AREA = 0.03  # a matte smaller than this is noise, not a subject
 MAX_SUBJECT_AREA = 0.60  # a matte larger than this is the whole picture, not a subject
 WIDE_ASPECT = 1.6
