@@ -39,6 +39,8 @@ POLL_INTERVAL_S = 0.2  # idle workers look for work this often
 MAX_ATTEMPTS = 3
 RETRY_BACKOFF_S = 2.0  # first retry after ~2 s, then doubling, each with +/-50% jitter
 PROGRESS_WRITE_INTERVAL_S = 0.5  # throttle: at most two progress writes a second per task
+CANCEL_CHECK_INTERVAL_S = 0.25  # a render reads its cancel flag at least this often
+CANCEL_WAIT_S = 2.0  # task-cancel waits this long for a running render to stop and say so
 DRAIN_TIMEOUT_S = 120.0  # SIGTERM waits this long for running renders before releasing them
 
 ETA_SAMPLE_SIZE = 20  # recent renders averaged for the ETA

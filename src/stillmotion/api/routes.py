@@ -1,9 +1,11 @@
-"""The routes: submit, task result, signed downloads, health."""
+"""The routes: submit, task result, cancel, signed downloads, health."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
+import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -14,6 +16,7 @@ from stillmotion import defaults
 from stillmotion.api.auth import require_key
 from stillmotion.api.errors import ApiError, bad_request
 from stillmotion.api.schemas import (
+    CancelRequest,
     DebugInfo,
     ErrorBody,
     Img2VideoRequest,
@@ -25,7 +28,17 @@ from stillmotion.api.schemas import (
 )
 from stillmotion.blobs import LocalBlobStore
 from stillmotion.config import Settings
-from stillmotion.jobs.store import FAILED, PROCESSING, QUEUED, SUCCEED, NewTask, Store, Task
+from stillmotion.jobs.store import (
+    FAILED,
+    FINAL,
+    PROCESSING,
+    QUEUED,
+    SUCCEED,
+    NewTask,
+    Store,
+    Task,
+    TaskFinished,
+)
 from stillmotion.media.errors import InputError, human_bytes
 from stillmotion.media.fetch import FetchLimits, fetch_image_bytes
 from stillmotion.media.images import ImageInfo, decode_data_uri, inspect_image
@@ -45,6 +58,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (400, "A field breaks a contract rule, or the image is invalid."),
         (401, "Missing, malformed, unknown or revoked API key."),
         (404, "No such task for this key."),
+        (409, "IDEMPOTENCY_KEY_REUSED or TASK_ALREADY_FINISHED."),
         (413, "The body is over the size cap."),
         (500, "A bug; metadata.request_id is in the server log."),
         (503, "The task store is unavailable."),
@@ -162,7 +176,43 @@ async def task_result(request: Request, owner: str = Depends(require_key),
     """
     task = request.app.state.store.get(task_id.strip(), owner)
     if task is None:
-        raise ApiError(404, "TASK_NOT_FOUND", f"no task {task_id!r} for this API key")
+        raise _not_found(task_id)
+    return _task_result(request, task)
+
+
+def _not_found(task_id: str) -> ApiError:
+    return ApiError(404, "TASK_NOT_FOUND", f"no task {task_id!r} for this API key")
+
+
+@router.post("/v3/async/task-cancel", response_model=TaskResult, responses=ERRORS,
+             summary="Cancel a task (extension)")
+async def task_cancel(request: Request, owner: str = Depends(require_key)) -> TaskResult:
+    """Cancel a task: a queued one ends at once, a running one stops at its next frame.
+
+    Both end FAILED with reason "cancelled by the user". The answer is the task-result
+    body; for a running task it is taken once the render has stopped, or after
+    CANCEL_WAIT_S with the task still PROCESSING (it then ends FAILED moments later).
+    Cancelling a task that already ended is 409 TASK_ALREADY_FINISHED.
+    """
+    settings: Settings = request.app.state.settings
+    raw = await _read_json_body(request, settings.max_request_bytes)
+    if not isinstance(raw, dict):
+        raise bad_request("the request body must be a JSON object")
+    body = CancelRequest.model_validate(raw)
+    store: Store = request.app.state.store
+    try:
+        task = await run_in_threadpool(store.cancel, body.task_id, owner)
+    except TaskFinished as exc:
+        status = _STATUS[exc.task.status].removeprefix("TASK_STATUS_")
+        raise ApiError(409, "TASK_ALREADY_FINISHED",
+                       f"task {body.task_id!r} has already finished ({status}); "
+                       "only a queued or running task can be cancelled") from None
+    if task is None:
+        raise _not_found(body.task_id)
+    deadline = time.monotonic() + defaults.CANCEL_WAIT_S
+    while task.status not in FINAL and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        task = store.get(task.id, owner) or task
     return _task_result(request, task)
 
 

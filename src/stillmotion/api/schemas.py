@@ -196,6 +196,21 @@ class TaskResult(BaseModel):
     audios: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class CancelRequest(BaseModel):
+    """Body of POST /v3/async/task-cancel (our extension)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    task_id: str = Field(description="The task to cancel.")
+
+    @field_validator("task_id", mode="before")
+    @classmethod
+    def _task_id(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not value.strip():
+            raise _invalid("task_id must be a non-empty string")
+        return value.strip()
+
+
 class ErrorBody(BaseModel):
     """Every error, whatever its status."""
 

@@ -7,7 +7,8 @@ Races this module handles, each guarded in a WHERE clause:
   write of an attempt carries its claim token, so it matches no row once a newer attempt
   holds the task, and `LeaseLost` is raised instead of silently writing nothing;
 - the reaper racing a heartbeat: the reaper re-checks both the token it saw and the
-  lapsed deadline in its UPDATE, so a lease renewed in between is left alone.
+  lapsed deadline in its UPDATE, so a lease renewed in between is left alone;
+- a cancel racing a claim, a completion or a hand-back: see `cancel` and `_guarded`.
 """
 
 from __future__ import annotations
@@ -30,10 +31,23 @@ from stillmotion.jobs.database import create_schema, make_engine, now_ms, tasks
 
 QUEUED, PROCESSING, SUCCEED, FAILED = "queued", "processing", "succeed", "failed"
 FINAL = (SUCCEED, FAILED)
+CANCELLED_REASON = "cancelled by the user"
 
 
 class LeaseLost(RuntimeError):
     """This attempt no longer owns its task (the lease lapsed and it was handed on)."""
+
+
+class TaskCancelled(RuntimeError):
+    """The user cancelled this task; the store has ended it FAILED "cancelled by the user"."""
+
+
+class TaskFinished(RuntimeError):
+    """A cancel came for a task that had already ended (SUCCEED or FAILED)."""
+
+    def __init__(self, task: Task) -> None:
+        super().__init__(f"task {task.id} has already finished ({task.status})")
+        self.task = task
 
 
 @dataclass(frozen=True)
@@ -112,6 +126,9 @@ _QUEUE = select(
             and_(tasks.c.submit_ms == bindparam("submit_ms"), tasks.c.id < bindparam("id"))))
     .scalar_subquery(),
 )
+_CANCEL_FLAG = select(tasks.c.cancel_requested).where(
+    tasks.c.id == bindparam("id"), tasks.c.claim_token == bindparam("token"),
+    tasks.c.status == PROCESSING)
 ESTIMATE_TTL_S = 2.0  # render-time estimates change only when a render completes
 
 
@@ -164,6 +181,40 @@ class Store:
                 row = conn.execute(_GET_OWNED, {"id": task_id, "owner": owner}).first()
         return Task.from_row(row) if row else None
 
+    def cancel(self, task_id: str, owner: str) -> Task | None:
+        """Cancel the owner's task: a queued one ends at once, a running one is flagged.
+
+        Returns the task after the cancel (FAILED, or still PROCESSING with the flag set
+        for its worker to read at its next frame), None when the owner has no such task;
+        raises TaskFinished when it had already ended.
+
+        Races: a worker may claim the queued task between our read and our write, and a
+        running task may complete, fail or be handed back at any moment. Each UPDATE
+        re-checks the status it expects in its WHERE clause, so exactly one of the
+        competing writes lands; when ours matched nothing we read again and retry.
+        """
+        base = (tasks.c.id == task_id, tasks.c.owner == owner)
+        for _ in range(5):
+            with self.engine.begin() as conn:
+                row = conn.execute(
+                    update(tasks).where(*base, tasks.c.status == QUEUED)
+                    .values(status=FAILED, reason=CANCELLED_REASON, complete_ms=now_ms(),
+                            cancel_requested=True, not_before_ms=0)
+                    .returning(*tasks.c)).first()
+                if row is None:
+                    row = conn.execute(
+                        update(tasks).where(*base, tasks.c.status == PROCESSING)
+                        .values(cancel_requested=True)
+                        .returning(*tasks.c)).first()
+            if row is not None:
+                return Task.from_row(row)
+            task = self.get(task_id, owner)
+            if task is None:
+                return None
+            if task.status in FINAL:
+                raise TaskFinished(task)
+        raise RuntimeError(f"task {task_id}: its status kept changing under the cancel")
+
     # --- the attempt lifecycle -----------------------------------------------------------
 
     def claim(self, worker: str) -> Claim | None:
@@ -191,33 +242,90 @@ class Store:
             row = conn.execute(statement).first()
         return Claim(Task.from_row(row), token) if row else None
 
-    def _guarded(self, claim: Claim, **values: Any) -> None:
-        """Write to the attempt's own row, or raise LeaseLost if a newer attempt holds it."""
+    def _guarded(self, claim: Claim, honour_cancel: bool = False, **values: Any) -> None:
+        """Write to the attempt's own row, or raise LeaseLost if a newer attempt holds it.
+
+        With `honour_cancel` the write only lands while no cancel is pending; when one is,
+        the attempt's row ends FAILED "cancelled by the user" instead and TaskCancelled is
+        raised. Race: a cancel arriving while the worker completes (or hands the task back)
+        is decided by whichever UPDATE commits first: the cancel's flag (then this write
+        matches nothing and the task ends cancelled, its video never published) or this
+        write (then the cancel finds a finished task and answers 409).
+        """
+        guard = [tasks.c.id == claim.task.id, tasks.c.claim_token == claim.token,
+                 tasks.c.status == PROCESSING]
+        if honour_cancel:
+            guard.append(tasks.c.cancel_requested.is_(False))
+        with self.engine.begin() as conn:
+            if conn.execute(update(tasks).where(*guard).values(**values)).rowcount == 1:
+                return
+        if honour_cancel:
+            self.finish_cancelled(claim)
+        raise LeaseLost(f"task {claim.task.id}: this attempt no longer holds the task")
+
+    def _guarded_flag(self, claim: Claim, **values: Any) -> bool:
+        """A guarded write that also answers whether a cancel is pending (one statement)."""
         statement = (
             update(tasks)
             .where(tasks.c.id == claim.task.id, tasks.c.claim_token == claim.token,
                    tasks.c.status == PROCESSING)
             .values(**values)
+            .returning(tasks.c.cancel_requested)
+        )
+        with self.engine.begin() as conn:
+            row = conn.execute(statement).first()
+        if row is None:
+            raise LeaseLost(f"task {claim.task.id}: this attempt no longer holds the task")
+        return bool(row[0])
+
+    def cancel_requested(self, claim: Claim) -> bool:
+        """Whether the user asked this attempt's task to stop (one primary-key read)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(_CANCEL_FLAG, {"id": claim.task.id, "token": claim.token}).first()
+        if row is None:
+            raise LeaseLost(f"task {claim.task.id}: this attempt no longer holds the task")
+        return bool(row[0])
+
+    def finish_cancelled(self, claim: Claim) -> None:
+        """End a cancelled attempt FAILED "cancelled by the user"; raise TaskCancelled.
+
+        Guarded by the claim token like every write of an attempt; LeaseLost when the
+        attempt no longer holds the task.
+        """
+        statement = (
+            update(tasks)
+            .where(tasks.c.id == claim.task.id, tasks.c.claim_token == claim.token,
+                   tasks.c.status == PROCESSING, tasks.c.cancel_requested.is_(True))
+            .values(status=FAILED, reason=CANCELLED_REASON, complete_ms=now_ms(),
+                    claim_token=None, lease_expires_ms=None)
         )
         with self.engine.begin() as conn:
             if conn.execute(statement).rowcount != 1:
                 raise LeaseLost(f"task {claim.task.id}: this attempt no longer holds the task")
+        raise TaskCancelled(f"task {claim.task.id}: {CANCELLED_REASON}")
 
-    def heartbeat(self, claim: Claim) -> None:
-        self._guarded(claim, lease_expires_ms=now_ms() + int(self.settings.lease_s * 1000))
+    def heartbeat(self, claim: Claim) -> bool:
+        """Renew the lease; True when a cancel is pending."""
+        return self._guarded_flag(
+            claim, lease_expires_ms=now_ms() + int(self.settings.lease_s * 1000))
 
     def record_plan(self, claim: Claim, plan: dict[str, Any]) -> None:
         self._guarded(claim, plan=json.dumps(plan, sort_keys=True))
 
-    def progress(self, claim: Claim, percent: int) -> None:
-        """Raise progress; never lower it, not even when a retry starts from zero."""
+    def progress(self, claim: Claim, percent: int) -> bool:
+        """Raise progress; never lower it, not even when a retry starts from zero.
+
+        Returns whether a cancel is pending, read in the same statement, so the render
+        learns of a cancel without an extra query.
+        """
         percent = max(0, min(99, int(percent)))  # 100 is written by complete() alone
-        self._guarded(claim, progress=case(
+        return self._guarded_flag(claim, progress=case(
             (tasks.c.progress < percent, percent), else_=tasks.c.progress))
 
     def complete(self, claim: Claim, output_key: str) -> None:
         now = now_ms()
-        self._guarded(claim, status=SUCCEED, progress=100, output_key=output_key,
+        self._guarded(claim, honour_cancel=True, status=SUCCEED, progress=100,
+                      output_key=output_key,
                       complete_ms=now, render_ms=now - (claim.task.execute_ms or now),
                       claim_token=None, lease_expires_ms=None)
 
@@ -231,13 +339,14 @@ class Store:
         if claim.task.attempts >= claim.task.max_attempts:
             self.fail(claim, _exhausted(claim.task.max_attempts, reason))
             return
-        self._guarded(claim, status=QUEUED, claim_token=None, lease_expires_ms=None,
-                      worker=None, not_before_ms=now_ms() + self._backoff_ms(claim.task.attempts))
+        self._guarded(claim, honour_cancel=True, status=QUEUED, claim_token=None,
+                      lease_expires_ms=None, worker=None,
+                      not_before_ms=now_ms() + self._backoff_ms(claim.task.attempts))
 
     def release(self, claim: Claim) -> None:
         """Hand the task back untouched (a draining worker); the attempt does not count."""
-        self._guarded(claim, status=QUEUED, claim_token=None, lease_expires_ms=None,
-                      worker=None, attempts=tasks.c.attempts - 1)
+        self._guarded(claim, honour_cancel=True, status=QUEUED, claim_token=None,
+                      lease_expires_ms=None, worker=None, attempts=tasks.c.attempts - 1)
 
     def _backoff_ms(self, attempts: int) -> int:
         base = self.settings.retry_backoff_s * 1000 * 2 ** max(0, attempts - 1)
@@ -248,16 +357,21 @@ class Store:
         now = now_ms()
         with self.engine.connect() as conn:
             lapsed = conn.execute(
-                select(tasks.c.id, tasks.c.claim_token, tasks.c.attempts, tasks.c.max_attempts)
+                select(tasks.c.id, tasks.c.claim_token, tasks.c.attempts, tasks.c.max_attempts,
+                       tasks.c.cancel_requested)
                 .where(tasks.c.status == PROCESSING, tasks.c.lease_expires_ms < now)
             ).all()
         reaped = 0
-        for task_id, token, attempts, max_attempts in lapsed:
+        for task_id, token, attempts, max_attempts, cancelled in lapsed:
             guard = and_(tasks.c.id == task_id, tasks.c.claim_token == token,
                          tasks.c.status == PROCESSING, tasks.c.lease_expires_ms < now)
             reason = "the worker rendering this task stopped responding"
-            if attempts >= max_attempts:
+            if cancelled:  # the user asked it to stop: never render it again
                 values: dict[str, Any] = dict(
+                    status=FAILED, reason=CANCELLED_REASON, complete_ms=now, claim_token=None,
+                    lease_expires_ms=None)
+            elif attempts >= max_attempts:
+                values = dict(
                     status=FAILED, reason=_exhausted(max_attempts, reason), complete_ms=now,
                     claim_token=None, lease_expires_ms=None)
             else:

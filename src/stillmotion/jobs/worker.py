@@ -20,10 +20,11 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from stillmotion import defaults
 from stillmotion.blobs import LocalBlobStore, UrlSigner
 from stillmotion.config import Settings
 from stillmotion.engines import Engine, RenderRequest, load_engine
-from stillmotion.jobs.store import Claim, LeaseLost, Store
+from stillmotion.jobs.store import Claim, LeaseLost, Store, TaskCancelled
 from stillmotion.media.errors import InputError
 from stillmotion.music import preload as preload_music
 from stillmotion.pipeline import EncoderOptions, RenderStopped, render_to_file
@@ -41,10 +42,12 @@ class Heartbeat:
 
     Race: if this worker freezes longer than the lease, the reaper hands the task on; the
     next beat then matches no row, `lost` is set, and the render stops at its next frame.
+    Each beat also reads the task's cancel flag (same statement) into `cancelled`.
     """
 
     def __init__(self, store: Store, claim: Claim, interval_s: float) -> None:
         self.lost = threading.Event()
+        self.cancelled = threading.Event()
         self._stop = threading.Event()
         self._store, self._claim, self._interval = store, claim, interval_s
         self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
@@ -60,7 +63,8 @@ class Heartbeat:
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                self._store.heartbeat(self._claim)
+                if self._store.heartbeat(self._claim):
+                    self.cancelled.set()
             except LeaseLost:
                 self.lost.set()
                 return
@@ -69,10 +73,15 @@ class Heartbeat:
 
 
 class ProgressWriter:
-    """Throttled progress writes: at most one per interval, and only when the value rose."""
+    """Throttled progress writes: at most one per interval, and only when the value rose.
 
-    def __init__(self, store: Store, claim: Claim, interval_s: float, lost: threading.Event):
+    Each write also reads the task's cancel flag (UPDATE ... RETURNING) into `cancelled`.
+    """
+
+    def __init__(self, store: Store, claim: Claim, interval_s: float, lost: threading.Event,
+                 cancelled: threading.Event):
         self._store, self._claim, self._interval, self._lost = store, claim, interval_s, lost
+        self._cancelled = cancelled
         self._last_write = 0.0
         self._last_percent = -1
 
@@ -82,12 +91,45 @@ class ProgressWriter:
         if percent <= self._last_percent or now - self._last_write < self._interval:
             return
         try:
-            self._store.progress(self._claim, percent)
+            if self._store.progress(self._claim, percent):
+                self._cancelled.set()
         except LeaseLost:
             self._lost.set()
         except SQLAlchemyError as exc:
             log.warning("progress write for task %s failed: %s", self._claim.task.id, exc)
         self._last_write, self._last_percent = now, percent
+
+
+class StopCheck:
+    """`should_stop` for one render: lease lost, worker aborting, or the user cancelled.
+
+    The cancel flag arrives for free with progress writes and heartbeats; when neither has
+    read it for CANCEL_CHECK_INTERVAL_S (progress writes are throttled, and skipped while
+    the percentage stands still), one primary-key read asks the store, so a cancel stops
+    the render within about that interval plus one frame.
+    """
+
+    def __init__(self, store: Store, claim: Claim, heartbeat: Heartbeat,
+                 aborting: threading.Event) -> None:
+        self._store, self._claim, self._heartbeat, self._aborting = (
+            store, claim, heartbeat, aborting)
+        self._last_check = time.monotonic()
+
+    def __call__(self) -> bool:
+        beat = self._heartbeat
+        if beat.lost.is_set() or beat.cancelled.is_set() or self._aborting.is_set():
+            return True
+        now = time.monotonic()
+        if now - self._last_check >= defaults.CANCEL_CHECK_INTERVAL_S:
+            self._last_check = now
+            try:
+                if self._store.cancel_requested(self._claim):
+                    beat.cancelled.set()
+            except LeaseLost:
+                beat.lost.set()
+            except SQLAlchemyError as exc:  # busy database: the next check asks again
+                log.warning("cancel check for task %s failed: %s", self._claim.task.id, exc)
+        return beat.lost.is_set() or beat.cancelled.is_set()
 
 
 class Worker:
@@ -148,10 +190,8 @@ class Worker:
         log.info("task %s: attempt %d started", task.id, task.attempts)
         with Heartbeat(self.store, claim, self.settings.heartbeat_s) as heartbeat:
             progress = ProgressWriter(self.store, claim, self.settings.progress_write_interval_s,
-                                      heartbeat.lost)
-
-            def should_stop() -> bool:
-                return heartbeat.lost.is_set() or self.aborting.is_set()
+                                      heartbeat.lost, heartbeat.cancelled)
+            should_stop = StopCheck(self.store, claim, heartbeat, self.aborting)
 
             def on_plan(plan: dict[str, Any]) -> None:  # the shot, and the music under "music"
                 self.store.record_plan(claim, plan)
@@ -165,16 +205,25 @@ class Worker:
                     on_plan=on_plan, on_progress=progress, should_stop=should_stop,
                     max_pixels=self.settings.max_image_pixels,
                 )
+                if should_stop():  # a cancel after the last frame: do not publish
+                    raise RenderStopped("the render was stopped")
                 key = f"outputs/{task.id}/{claim.token}.mp4"  # per attempt: no attempt
                 self.blobs.put_file(key, scratch)           # can overwrite another's file
                 try:
+                    # Race: a cancel may land between the check above and this write; the
+                    # store decides (see Store._guarded) and a cancelled task's file goes.
                     self.store.complete(claim, key)
-                except LeaseLost:
+                except (LeaseLost, TaskCancelled):
                     self.blobs.delete(key)
                     raise
                 log.info("task %s: succeeded", task.id)
+            except TaskCancelled:
+                log.info("task %s: cancelled by the user", task.id)
             except RenderStopped:
-                if heartbeat.lost.is_set():
+                if heartbeat.cancelled.is_set() and not heartbeat.lost.is_set():
+                    log.info("task %s: cancelled by the user; render stopped", task.id)
+                    self._quietly(self.store.finish_cancelled, claim)
+                elif heartbeat.lost.is_set():
                     log.warning("task %s: lease lost, another attempt owns it", task.id)
                 else:
                     log.info("task %s: handed back while draining", task.id)
@@ -196,7 +245,7 @@ class Worker:
         """Record an outcome; if even that fails, the lapsing lease brings the task back."""
         try:
             write(*args)
-        except LeaseLost:
+        except (LeaseLost, TaskCancelled):  # TaskCancelled: the store ended it cancelled
             pass
         except SQLAlchemyError as exc:
             log.warning("could not record a task outcome (the lease will lapse): %s", exc)
