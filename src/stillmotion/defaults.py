@@ -21,6 +21,9 @@ MAX_ASPECT = 4.0
 MAX_DATA_URI_BYTES = 10 * 1024 * 1024  # decoded payload must be *under* this
 MAX_URL_IMAGE_BYTES = 50 * 1024 * 1024
 
+LIST_LIMIT_DEFAULT = 20  # GET /v3/async/tasks page size when `limit` is absent
+LIST_LIMIT_MAX = 100
+
 # --- tunable through Settings ------------------------------------------------------------
 HOST = "127.0.0.1"
 PORT = 8000

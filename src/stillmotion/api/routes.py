@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import secrets
 import time
@@ -23,6 +25,7 @@ from stillmotion.api.schemas import (
     SubmitResponse,
     TaskExtra,
     TaskInfo,
+    TaskList,
     TaskResult,
     VideoResult,
 )
@@ -52,6 +55,7 @@ INLINE_IMAGE_BYTES = 256 * 1024
 
 _STATUS = {QUEUED: "TASK_STATUS_QUEUED", PROCESSING: "TASK_STATUS_PROCESSING",
            SUCCEED: "TASK_STATUS_SUCCEED", FAILED: "TASK_STATUS_FAILED"}
+_STATUS_BY_NAME = {name: status for status, name in _STATUS.items()}
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text} for status, text in (
@@ -178,6 +182,58 @@ async def task_result(request: Request, owner: str = Depends(require_key),
     if task is None:
         raise _not_found(task_id)
     return _task_result(request, task)
+
+
+def _encode_cursor(task: Task) -> str:
+    raw = json.dumps([task.submit_ms, task.id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[int, str]:
+    """The (submit_ms, id) a cursor carries; 400 naming `cursor` for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        submit_ms, task_id = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, RecursionError):
+        raise bad_request("cursor is not a cursor this API returned (use next_cursor "
+                          "from the previous page)") from None
+    if not (isinstance(submit_ms, int) and not isinstance(submit_ms, bool)
+            and isinstance(task_id, str)):
+        raise bad_request("cursor is not a cursor this API returned (use next_cursor "
+                          "from the previous page)")
+    return submit_ms, task_id
+
+
+@router.get("/v3/async/tasks", response_model=TaskList, responses=ERRORS,
+            summary="List tasks (extension)")
+def list_tasks(
+    request: Request, owner: str = Depends(require_key),
+    status: str = Query("", description="Only tasks in this state: TASK_STATUS_QUEUED, "
+                        "TASK_STATUS_PROCESSING, TASK_STATUS_SUCCEED or TASK_STATUS_FAILED."),
+    limit: str = Query(str(defaults.LIST_LIMIT_DEFAULT),
+                       description=f"Page size, 1..{defaults.LIST_LIMIT_MAX}."),
+    cursor: str = Query("", description="next_cursor of the previous page."),
+) -> TaskList:
+    """The key's own tasks, newest first, each as its task-result body; cursor pagination."""
+    wanted: str | None = None
+    if status.strip():
+        wanted = _STATUS_BY_NAME.get(status.strip())
+        if wanted is None:
+            raise bad_request(f"status must be one of {', '.join(_STATUS_BY_NAME)}, "
+                              f"got {status!r}")
+    text = limit.strip()
+    if not (text.isascii() and text.isdigit()) or not (
+            1 <= int(text) <= defaults.LIST_LIMIT_MAX):
+        raise bad_request(f"limit must be an integer from 1 to {defaults.LIST_LIMIT_MAX}, "
+                          f"got {limit!r}")
+    size = int(text)
+    after = _decode_cursor(cursor.strip()) if cursor.strip() else None
+    store: Store = request.app.state.store
+    page = store.list_tasks(owner, wanted, size + 1, after)  # one more: is there a next page?
+    more = len(page) > size
+    page = page[:size]
+    return TaskList(tasks=[_task_result(request, task) for task in page],
+                    next_cursor=_encode_cursor(page[-1]) if more else "")
 
 
 def _not_found(task_id: str) -> ApiError:

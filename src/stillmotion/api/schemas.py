@@ -196,6 +196,15 @@ class TaskResult(BaseModel):
     audios: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class TaskList(BaseModel):
+    """Body of GET /v3/async/tasks (our extension): one page of the key's tasks."""
+
+    tasks: list[TaskResult] = Field(
+        description="The key's tasks, newest first, each the task-result body.")
+    next_cursor: str = Field(
+        description="Opaque; pass it as `cursor` for the next page. Empty on the last page.")
+
+
 class CancelRequest(BaseModel):
     """Body of POST /v3/async/task-cancel (our extension)."""
 

@@ -181,6 +181,25 @@ class Store:
                 row = conn.execute(_GET_OWNED, {"id": task_id, "owner": owner}).first()
         return Task.from_row(row) if row else None
 
+    def list_tasks(self, owner: str, status: str | None, limit: int,
+                   after: tuple[int, str] | None = None) -> list[Task]:
+        """The owner's tasks, newest first, by (submit_ms, id) descending.
+
+        `after` is the (submit_ms, id) of the last task of the previous page; keyset
+        pagination, so pages neither skip nor repeat tasks while new ones arrive.
+        """
+        statement = select(tasks).where(tasks.c.owner == owner)
+        if status is not None:
+            statement = statement.where(tasks.c.status == status)
+        if after is not None:
+            submit_ms, task_id = after
+            statement = statement.where(or_(
+                tasks.c.submit_ms < submit_ms,
+                and_(tasks.c.submit_ms == submit_ms, tasks.c.id < task_id)))
+        statement = statement.order_by(tasks.c.submit_ms.desc(), tasks.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [Task.from_row(row) for row in conn.execute(statement)]
+
     def cancel(self, task_id: str, owner: str) -> Task | None:
         """Cancel the owner's task: a queued one ends at once, a running one is flagged.
 
