@@ -21,6 +21,8 @@ MAX_ASPECT = 4.0
 MAX_DATA_URI_BYTES = 10 * 1024 * 1024  # decoded payload must be *under* this
 MAX_URL_IMAGE_BYTES = 50 * 1024 * 1024
 
+IDEMPOTENCY_TTL_S = 24 * 3600  # an Idempotency-Key is remembered this long per API key
+MAX_IDEMPOTENCY_KEY_CHARS = 255
 LIST_LIMIT_DEFAULT = 20  # GET /v3/async/tasks page size when `limit` is absent
 LIST_LIMIT_MAX = 100
 

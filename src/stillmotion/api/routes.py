@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
 import json
 import secrets
 import time
@@ -37,6 +38,8 @@ from stillmotion.jobs.store import (
     PROCESSING,
     QUEUED,
     SUCCEED,
+    Idempotency,
+    IdempotencyKeyReused,
     NewTask,
     Store,
     Task,
@@ -100,8 +103,13 @@ async def _image_bytes(request: Request, reference: str) -> bytes:
     raise InputError("must be an http(s) URL or a data URI (data:image/png;base64,...)")
 
 
-def _store_task(request: Request, owner: str, body: Img2VideoRequest, data: bytes) -> str:
-    """Check the image completely, keep it as a blob, then make the task durable."""
+def _store_task(request: Request, owner: str, body: Img2VideoRequest, data: bytes,
+                idempotency: Idempotency | None = None) -> str:
+    """Check the image completely, keep it as a blob, then make the task durable.
+
+    With an Idempotency-Key the answer may be an earlier task's id (a concurrent duplicate
+    committed first); this call's input blob is then removed, so nothing new remains.
+    """
     settings: Settings = request.app.state.settings
     info: ImageInfo = inspect_image(data, settings.max_image_pixels)
     seed = body.seed if body.seed is not None and body.seed >= 0 else secrets.randbelow(
@@ -112,13 +120,44 @@ def _store_task(request: Request, owner: str, body: Img2VideoRequest, data: byte
     task_id = store.new_task_id()
     input_key = f"inputs/{task_id}.{info.format}"
     request.app.state.blobs.put_bytes(input_key, data)  # before the row: a task never lacks it
-    store.submit(task_id, NewTask(
-        owner=owner,
-        request={"prompt": body.prompt, "duration": body.duration, "resolution": resolution,
-                 "movement_amplitude": body.movement_amplitude, "seed": seed, "bgm": body.bgm},
-        input_key=input_key, image_width=info.width, image_height=info.height,
-        out_width=width, out_height=height, frame_count=body.duration * defaults.FPS))
-    return task_id
+    try:
+        stored = store.submit(task_id, NewTask(
+            owner=owner,
+            request={"prompt": body.prompt, "duration": body.duration,
+                     "resolution": resolution, "movement_amplitude": body.movement_amplitude,
+                     "seed": seed, "bgm": body.bgm},
+            input_key=input_key, image_width=info.width, image_height=info.height,
+            out_width=width, out_height=height, frame_count=body.duration * defaults.FPS),
+            idempotency)
+    except IdempotencyKeyReused:  # nothing was committed: the blob is ours to remove
+        request.app.state.blobs.delete(input_key)
+        raise
+    if stored != task_id:
+        request.app.state.blobs.delete(input_key)
+    return stored
+
+
+def _idempotency(request: Request, raw: dict[str, Any]) -> Idempotency | None:
+    """The submit's Idempotency-Key (our extension) and its body's hash, if it sent one.
+
+    The hash is over the canonical JSON (sorted keys, no spaces), so a retry that
+    serialises the same body differently is still the same request.
+    """
+    header = request.headers.get("idempotency-key")
+    if header is None:
+        return None
+    key = header.strip()
+    if not key or len(key) > defaults.MAX_IDEMPOTENCY_KEY_CHARS:
+        raise bad_request("the Idempotency-Key header must hold 1 to "
+                          f"{defaults.MAX_IDEMPOTENCY_KEY_CHARS} characters")
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return Idempotency(key, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def _key_reused(key: str) -> ApiError:
+    return ApiError(409, "IDEMPOTENCY_KEY_REUSED",
+                    f"the Idempotency-Key {key!r} was already used with a different request "
+                    "body in the last 24 hours; use a new key for a new request")
 
 
 @router.post(
@@ -134,14 +173,23 @@ async def submit_img2video(request: Request, owner: str = Depends(require_key)) 
     if not isinstance(raw, dict):
         raise bad_request("the request body must be a JSON object")
     body = Img2VideoRequest.model_validate(raw)
+    idempotency = _idempotency(request, raw)
+    store: Store = request.app.state.store
     try:
+        if idempotency is not None:  # a retry: answer it before fetching anything
+            earlier = store.find_idempotent(owner, idempotency)
+            if earlier is not None:
+                return SubmitResponse(task_id=earlier)
         data = await _image_bytes(request, body.images[0])
         if len(data) <= INLINE_IMAGE_BYTES:
-            task_id = _store_task(request, owner, body, data)
+            task_id = _store_task(request, owner, body, data, idempotency)
         else:  # a big photo takes real time to decode: keep the event loop free meanwhile
-            task_id = await run_in_threadpool(_store_task, request, owner, body, data)
+            task_id = await run_in_threadpool(_store_task, request, owner, body, data,
+                                              idempotency)
     except InputError as exc:
         raise bad_request(f"images[0] {exc}") from None
+    except IdempotencyKeyReused as exc:
+        raise _key_reused(str(exc)) from None
     return SubmitResponse(task_id=task_id)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -56,6 +57,21 @@ Index("ix_tasks_lease", tasks.c.status, tasks.c.lease_expires_ms)
 Index("ix_tasks_owner", tasks.c.owner, tasks.c.submit_ms)
 Index("ix_tasks_size", tasks.c.status, tasks.c.out_width, tasks.c.out_height,
       tasks.c.frame_count, tasks.c.complete_ms)
+
+# Idempotency-Key of submits (CONTRACT.md): one row per (API key, Idempotency-Key). The
+# primary key is the uniqueness that makes concurrent duplicates safe: the row is inserted
+# in the same transaction as its task, so exactly one duplicate's task is ever committed.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("owner", String(36), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("body_hash", String(64), nullable=False),  # sha256 of the canonical JSON body
+    Column("task_id", String(36), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("owner", "key", name="pk_idempotency_keys"),
+)
+Index("ix_idempotency_created", idempotency_keys.c.created_ms)
 
 api_keys = Table(
     "api_keys",

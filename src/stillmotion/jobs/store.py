@@ -22,12 +22,19 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 
 from stillmotion import defaults
 from stillmotion.config import Settings
-from stillmotion.jobs.database import create_schema, make_engine, now_ms, tasks
+from stillmotion.jobs.database import (
+    create_schema,
+    idempotency_keys,
+    make_engine,
+    now_ms,
+    tasks,
+)
 
 QUEUED, PROCESSING, SUCCEED, FAILED = "queued", "processing", "succeed", "failed"
 FINAL = (SUCCEED, FAILED)
@@ -40,6 +47,18 @@ class LeaseLost(RuntimeError):
 
 class TaskCancelled(RuntimeError):
     """The user cancelled this task; the store has ended it FAILED "cancelled by the user"."""
+
+
+class IdempotencyKeyReused(RuntimeError):
+    """The Idempotency-Key was used, within its lifetime, for a different request body."""
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A submit's Idempotency-Key and the hash of its body, as the store compares them."""
+
+    key: str
+    body_hash: str
 
 
 class TaskFinished(RuntimeError):
@@ -157,20 +176,71 @@ class Store:
     def new_task_id() -> str:
         return str(uuid.uuid4())
 
-    def submit(self, task_id: str, new: NewTask) -> None:
-        """Insert a queued task; once this returns the task survives any crash."""
-        with self.engine.begin() as conn:
-            conn.execute(_INSERT, dict(
-                id=task_id, owner=new.owner, status=QUEUED,
-                request=json.dumps(new.request, sort_keys=True), plan=None,
-                input_key=new.input_key, image_width=new.image_width,
-                image_height=new.image_height, out_width=new.out_width,
-                out_height=new.out_height, frame_count=new.frame_count, progress=0, reason="",
-                attempts=0, max_attempts=self.settings.max_attempts, not_before_ms=0,
-                cancel_requested=False, submit_ms=now_ms(), execute_ms=None, complete_ms=None,
-                render_ms=None, output_key=None, claim_token=None, worker=None,
-                lease_expires_ms=None,
-            ))
+    def submit(self, task_id: str, new: NewTask, idempotency: Idempotency | None = None) -> str:
+        """Insert a queued task; once this returns the task survives any crash.
+
+        With an Idempotency-Key, returns the task id that key stands for: `task_id` when
+        this call created the task, an earlier task's id when the key was already used
+        with the same body (nothing new is created); raises IdempotencyKeyReused when it
+        was used with another body.
+
+        Race: concurrent duplicates each get here after checking their image; the key's
+        row is inserted in the same transaction as the task, and (owner, key) is unique,
+        so exactly one transaction commits and the others read its row.
+        """
+        row = dict(
+            id=task_id, owner=new.owner, status=QUEUED,
+            request=json.dumps(new.request, sort_keys=True), plan=None,
+            input_key=new.input_key, image_width=new.image_width,
+            image_height=new.image_height, out_width=new.out_width,
+            out_height=new.out_height, frame_count=new.frame_count, progress=0, reason="",
+            attempts=0, max_attempts=self.settings.max_attempts, not_before_ms=0,
+            cancel_requested=False, submit_ms=now_ms(), execute_ms=None, complete_ms=None,
+            render_ms=None, output_key=None, claim_token=None, worker=None,
+            lease_expires_ms=None,
+        )
+        if idempotency is None:
+            with self.engine.begin() as conn:
+                conn.execute(_INSERT, row)
+            return task_id
+        for _ in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    # A key past its lifetime is forgotten: its row makes way for this one.
+                    conn.execute(delete(idempotency_keys).where(
+                        idempotency_keys.c.owner == new.owner,
+                        idempotency_keys.c.key == idempotency.key,
+                        idempotency_keys.c.created_ms < self._idempotency_cutoff()))
+                    conn.execute(idempotency_keys.insert(), dict(
+                        owner=new.owner, key=idempotency.key, body_hash=idempotency.body_hash,
+                        task_id=task_id, created_ms=now_ms()))
+                    conn.execute(_INSERT, row)
+                return task_id
+            except IntegrityError:
+                existing = self.find_idempotent(new.owner, idempotency)
+                if existing is not None:
+                    return existing
+                # The winner's row lapsed in between (24 h later): try once more.
+        raise RuntimeError(f"Idempotency-Key {idempotency.key!r}: could not be recorded")
+
+    def find_idempotent(self, owner: str, idempotency: Idempotency) -> str | None:
+        """The task an unexpired Idempotency-Key stands for, if any; IdempotencyKeyReused
+        when the key was used with a different body."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(idempotency_keys.c.task_id, idempotency_keys.c.body_hash)
+                .where(idempotency_keys.c.owner == owner,
+                       idempotency_keys.c.key == idempotency.key,
+                       idempotency_keys.c.created_ms >= self._idempotency_cutoff())).first()
+        if found is None:
+            return None
+        if found.body_hash != idempotency.body_hash:
+            raise IdempotencyKeyReused(idempotency.key)
+        return str(found.task_id)
+
+    @staticmethod
+    def _idempotency_cutoff() -> int:
+        return now_ms() - defaults.IDEMPOTENCY_TTL_S * 1000
 
     def get(self, task_id: str, owner: str | None = None) -> Task | None:
         """The task, or None when it does not exist or (given an owner) is not theirs."""
