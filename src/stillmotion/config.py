@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     retry_backoff_s: float = defaults.RETRY_BACKOFF_S
     progress_write_interval_s: float = defaults.PROGRESS_WRITE_INTERVAL_S
     drain_timeout_s: float = defaults.DRAIN_TIMEOUT_S
+    events_poll_s: float = Field(default=defaults.EVENTS_POLL_S, gt=0)
+    events_keepalive_s: float = Field(default=defaults.EVENTS_KEEPALIVE_S, gt=0)
 
     x264_preset: str = defaults.X264_PRESET
     x264_crf: int = defaults.X264_CRF

@@ -47,6 +47,8 @@ PROGRESS_WRITE_INTERVAL_S = 0.5  # throttle: at most two progress writes a secon
 CANCEL_CHECK_INTERVAL_S = 0.25  # a render reads its cancel flag at least this often
 CANCEL_WAIT_S = 2.0  # task-cancel waits this long for a running render to stop and say so
 DRAIN_TIMEOUT_S = 120.0  # SIGTERM waits this long for running renders before releasing them
+EVENTS_POLL_S = 0.2  # task-events reads the store this often (the store is the truth)
+EVENTS_KEEPALIVE_S = 10.0  # task-events sends a comment line after this much silence
 
 ETA_SAMPLE_SIZE = 20  # recent renders averaged for the ETA
 ETA_DEFAULT_NS_PER_PIXEL_FRAME = 40.0  # before any render was measured (about 1 s per 360p 4 s)

@@ -7,12 +7,15 @@ import base64
 import binascii
 import hashlib
 import json
+import logging
 import secrets
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from stillmotion import defaults
@@ -51,6 +54,7 @@ from stillmotion.media.images import ImageInfo, decode_data_uri, inspect_image
 from stillmotion.media.sizing import output_size
 
 router = APIRouter()
+log = logging.getLogger("stillmotion.api")
 
 # Images up to this size are checked and stored on the event loop: decoding them takes
 # less time than handing the work to a thread and back.
@@ -282,6 +286,56 @@ def list_tasks(
     page = page[:size]
     return TaskList(tasks=[_task_result(request, task) for task in page],
                     next_cursor=_encode_cursor(page[-1]) if more else "")
+
+
+@router.get(
+    "/v3/async/task-events", responses=ERRORS, response_class=StreamingResponse,
+    summary="Live task events (extension)",
+    response_description="text/event-stream: each event's data is the task-result body.")
+async def task_events(request: Request, owner: str = Depends(require_key),
+                      task_id: str = Query(description="The task to follow.")
+                      ) -> StreamingResponse:
+    """Server-Sent Events: the task-result body whenever it changes, until SUCCEED/FAILED.
+
+    The stream reads the store every EVENTS_POLL_S, so it follows a task whichever process
+    submitted, renders or cancels it; after EVENTS_KEEPALIVE_S without an event it sends a
+    comment line so proxies keep the connection open. It ends after the final state.
+    """
+    settings: Settings = request.app.state.settings
+    store: Store = request.app.state.store
+    task = store.get(task_id.strip(), owner)
+    if task is None:
+        raise _not_found(task_id)
+
+    async def events(current: Task) -> AsyncIterator[str]:
+        last: dict[str, Any] | None = None
+        last_sent = time.monotonic()
+        while True:
+            body = _task_result(request, current)
+            # The signed URL is minted afresh on every read: compare without it.
+            seen = body.model_dump(exclude={"videos"}) | {"videos": len(body.videos)}
+            if seen != last:
+                yield f"data: {body.model_dump_json()}\n\n"
+                last, last_sent = seen, time.monotonic()
+                if current.status in FINAL:
+                    return
+            elif time.monotonic() - last_sent >= settings.events_keepalive_s:
+                yield ": keep-alive\n\n"
+                last_sent = time.monotonic()
+            await asyncio.sleep(settings.events_poll_s)
+            if await request.is_disconnected():
+                return
+            try:
+                fresh = store.get(current.id, owner)
+            except SQLAlchemyError as exc:  # the store blinked: keep the stream, read again
+                log.warning("task-events for %s: store read failed: %s", current.id, exc)
+                continue
+            if fresh is None:  # gone (retention): nothing more will happen to it
+                return
+            current = fresh
+
+    return StreamingResponse(events(task), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 def _not_found(task_id: str) -> ApiError:

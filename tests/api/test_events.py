@@ -1,0 +1,115 @@
+"""GET /v3/async/task-events: Server-Sent Events read by a real streaming HTTP client."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.conftest import SUBMIT, assert_error
+from tests.conftest import Server, photo, png_uri
+
+EVENTS = "/v3/async/task-events"
+
+
+def read_stream(client: httpx.Client, task_id: str, timeout: float = 90,
+                comments: list[str] | None = None,
+                on_event: Any = None) -> list[dict[str, Any]]:
+    """Every event's JSON, in order, until the server ends the stream."""
+    events: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    with client.stream("GET", EVENTS, params={"task_id": task_id},
+                       timeout=httpx.Timeout(timeout, read=20)) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        data: list[str] = []
+        for line in response.iter_lines():
+            assert time.monotonic() < deadline, "the stream did not end"
+            if line.startswith(":"):
+                if comments is not None:
+                    comments.append(line)
+            elif line.startswith("data:"):
+                data.append(line[5:].strip())
+            elif line == "" and data:
+                events.append(json.loads("\n".join(data)))
+                data = []
+                if on_event is not None:
+                    on_event(events[-1])
+    return events
+
+
+def submit(client: httpx.Client, **fields: object) -> str:
+    response = client.post(SUBMIT, json={"images": [png_uri(photo("astronaut"))], **fields})
+    assert response.status_code == 200, response.text
+    return str(response.json()["task_id"])
+
+
+@pytest.mark.slow
+def test_stream_follows_a_render_to_the_end(api: httpx.Client) -> None:
+    task_id = submit(api, resolution="720p")
+    events = read_stream(api, task_id)
+    statuses = [e["task"]["status"] for e in events]
+    progress = [e["task"]["progress_percent"] for e in events]
+    assert statuses[0] in ("TASK_STATUS_QUEUED", "TASK_STATUS_PROCESSING"), statuses
+    assert "TASK_STATUS_PROCESSING" in statuses
+    assert statuses[-1] == "TASK_STATUS_SUCCEED", events[-1]["task"]
+    assert statuses.count("TASK_STATUS_SUCCEED") == 1  # the stream ends after it
+    assert progress == sorted(progress), progress
+    assert len({p for p in progress if 0 < p < 100}) >= 2, f"no rising progress: {progress}"
+    assert all(e["task"]["task_id"] == task_id for e in events)
+    final = events[-1]
+    assert final["task"]["progress_percent"] == 100 and final["task"]["eta"] == 0
+    (video,) = final["videos"]
+    assert httpx.get(video["video_url"], timeout=30).status_code == 200
+    # Nothing was sent twice in a row unchanged.
+    for before, after in zip(events, events[1:], strict=False):
+        assert before["task"] != after["task"] or before["videos"] != after["videos"]
+
+
+def test_unknown_task_and_missing_key(api_only: httpx.Client,
+                                      api_only_server: Server) -> None:
+    assert_error(api_only.get(EVENTS, params={"task_id": "no-such-task"}), 404,
+                 "TASK_NOT_FOUND", "no-such-task")
+    with httpx.Client(base_url=api_only_server.base_url) as anonymous:
+        assert_error(anonymous.get(EVENTS, params={"task_id": "x"}), 401, "FAILED_TO_AUTH")
+
+
+@pytest.fixture
+def two_api_processes(tmp_path: Path) -> Iterator[Server]:
+    """No workers (the task stays queued), two API processes, a short keep-alive."""
+    srv = Server(tmp_path, workers=0, env={"STILLMOTION_API_PROCESSES": "2",
+                                           "STILLMOTION_EVENTS_KEEPALIVE_S": "0.3"}).start()
+    yield srv
+    srv.stop()
+
+
+def test_keep_alive_and_a_change_made_through_another_connection(
+        two_api_processes: Server) -> None:
+    """A queued task: keep-alive comments while nothing changes; a cancel sent on another
+    connection (possibly another API process) reaches the stream, which then ends."""
+    comments: list[str] = []
+    started = threading.Event()
+    with two_api_processes.client() as client, two_api_processes.client() as canceller:
+        task_id = submit(client, resolution="360p")
+
+        def on_event(event: dict[str, Any]) -> None:
+            if event["task"]["status"] == "TASK_STATUS_QUEUED" and not started.is_set():
+                started.set()
+                def cancel_later() -> None:
+                    time.sleep(1.0)  # long enough for a few keep-alives
+                    answer = canceller.post("/v3/async/task-cancel", json={"task_id": task_id})
+                    assert answer.status_code == 200, answer.text
+                threading.Thread(target=cancel_later, daemon=True).start()
+
+        events = read_stream(client, task_id, timeout=30, comments=comments,
+                             on_event=on_event)
+    assert events[0]["task"]["status"] == "TASK_STATUS_QUEUED"
+    assert events[-1]["task"]["status"] == "TASK_STATUS_FAILED"
+    assert events[-1]["task"]["reason"] == "cancelled by the user"
+    assert len(comments) >= 2, comments
