@@ -1,0 +1,565 @@
+"""Step 4b, effects: seeded procedural overlays and local motion, applied after the camera.
+
+Two kinds of life are added to each rendered frame:
+
+* **Local motion** (`motions`: water, clouds, leaves, wind, hair, breathing): a smooth,
+  looping displacement field (sums of travelling sinusoids whose frequencies are whole
+  cycles per clip, so the clip loops) restricted by a feathered mask to where that motion
+  belongs: water to smooth, horizontal-ish or bluish regions low in the frame, clouds to
+  the untextured upper part (sky), foliage and wind to textured regions away from the
+  subject, hair to the subject's border, breathing to the subject itself (a 0.25 Hz scale
+  pulse). The field is computed on a grid 4x coarser than the frame and only the rows it
+  touches are resampled (cv2.remap).
+* **Overlays** (`effects`: rain, snow, fog, light, sparkles, embers, bokeh): everything
+  is drawn into one RGB light layer at <= 640 px (particles splatted and blurred or drawn
+  anti-aliased with sub-pixel positions, fog and light rays computed on a 4x coarser grid
+  still), enlarged once and screen-blended over the frame, so the cost is nearly
+  independent of the output size. Particles sit in depth layers: near ones are larger,
+  faster, brighter; far ones are hidden where the depth proxy says something nearer stands.
+
+Every particle's position is a closed-form function of time (no state), so frames can be
+drawn in any order and the same seed always gives the same frames. Every strength ramps
+from 0 at frame 0 (smoothstep over RAMP_S), so frame 0 is exactly the camera's frame 0.
+
+The masks and the depth proxy are in photo coordinates and are used in frame coordinates:
+exact for a static camera, off by the camera's travel (a few percent) otherwise, which
+the masks' feathering hides.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from stillmotion.engines.motion.scene import Analysis, analysis_image
+
+RAMP_S = 0.5  # every effect eases in over this long
+LAYER_MAX = 640  # overlays are drawn at most this large (long side) and enlarged once
+FIELD_STEP = 4  # fog, light and local-motion fields are this much coarser than their target
+MASK_FLOOR = 0.02  # local motion is skipped where its mask is below this
+
+
+def _smoothstep(edge0: float, edge1: float, x: np.ndarray | float) -> np.ndarray:
+    t = np.clip((np.asarray(x, np.float32) - edge0) / (edge1 - edge0), 0.0, 1.0)
+    return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
+
+
+def _resize(values: np.ndarray, width: int, height: int) -> np.ndarray:
+    if values.shape[1] == width and values.shape[0] == height:
+        return values
+    return cv2.resize(values, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _splat(shape: tuple[int, int], x: np.ndarray, y: np.ndarray,
+           weight: np.ndarray) -> np.ndarray:
+    """Bilinear splat of weighted points onto a float32 image (sub-pixel positions)."""
+    h, w = shape
+    x0 = np.floor(x).astype(np.int64)
+    y0 = np.floor(y).astype(np.int64)
+    fx = (x - x0).astype(np.float32)
+    fy = (y - y0).astype(np.float32)
+    index, share = [], []
+    for dx, dy, part in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)),
+                         (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        xs, ys = x0 + dx, y0 + dy
+        ok = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+        index.append(ys[ok] * w + xs[ok])
+        share.append((weight * part)[ok])
+    total = np.bincount(np.concatenate(index), weights=np.concatenate(share),
+                        minlength=h * w).astype(np.float32)
+    return total.reshape(h, w)
+
+
+def _periodic_noise(rng: np.random.Generator, h: int, w: int, scale: float) -> np.ndarray:
+    """Smooth noise that tiles seamlessly (Gaussian-filtered white noise, via FFT), 0..1."""
+    white = rng.standard_normal((h, w))
+    fy = np.fft.fftfreq(h)[:, None]
+    fx = np.fft.rfftfreq(w)[None, :]
+    sigma = scale * max(h, w)
+    spectrum = np.fft.rfft2(white) * np.exp(-2 * (math.pi * sigma) ** 2 * (fx ** 2 + fy ** 2))
+    noise = np.fft.irfft2(spectrum, s=(h, w))
+    noise = (noise - noise.mean()) / (noise.std() + 1e-9)
+    return np.clip(0.5 + 0.22 * noise, 0.0, 1.0).astype(np.float32)
+
+
+class Effects:
+    """One task's effects: built once from the plan and the scene, applied to each frame."""
+
+    def __init__(self, effects: Sequence[str], motions: Sequence[str], analysis: Analysis,
+                 width: int, height: int, seed: int, frame_count: int, fps: int,
+                 image: np.ndarray | None = None) -> None:
+        self.effects = tuple(effects)
+        self.motions = tuple(motions)
+        self.size = (width, height)
+        self.fps = fps
+        self.duration = max(1, frame_count) / fps
+        self._seed = seed
+        scale = min(1.0, LAYER_MAX / max(width, height))
+        self.layer_size = (max(8, round(width * scale)), max(8, round(height * scale)))
+        lw, lh = self.layer_size
+        self.unit = lh / 360.0  # one "360p pixel" in layer pixels
+        self.field_size = (max(4, math.ceil(lw / FIELD_STEP)), max(4, math.ceil(lh / FIELD_STEP)))
+        depth = analysis.depth.astype(np.float32)
+        self._depth_layer = _resize(depth, lw, lh)
+        self._depth_field = _resize(depth, *self.field_size)
+        small = analysis_image(image) if image is not None else None
+        if small is not None and small.shape[:2] != depth.shape:
+            small = cv2.resize(small, (depth.shape[1], depth.shape[0]),
+                               interpolation=cv2.INTER_AREA)
+        self._small = small
+        self._matte = analysis.matte.astype(np.float32)
+        self._depth = depth
+        self._visible: dict[float, np.ndarray] = {}
+        self._particles: dict[str, dict[str, np.ndarray]] = {}
+        for name in self.effects:
+            self._particles[name] = self._make_particles(name)
+        self._fog_noise: tuple[np.ndarray, np.ndarray] | None = None
+        if "fog" in self.effects:
+            rng = self._rng("fog")
+            fw, fh = self.field_size
+            self._fog_noise = (_periodic_noise(rng, fh * 2, fw * 2, 0.06),
+                               _periodic_noise(rng, fh * 2, fw * 2, 0.025))
+            self._fog_dir = rng.uniform(0, 2 * math.pi, 2)
+        self._light: dict[str, np.ndarray | float] = {}
+        if "light" in self.effects:
+            self._light = self._make_light()
+        # the local-motion grid: ~90 rows whatever the output size (its shortest
+        # wavelength is 7% of the frame height, so 6+ samples per wave)
+        self._step = max(FIELD_STEP, round(height / 90))
+        self._motion = self._make_motion() if self.motions else None
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _rng(self, name: str) -> np.random.Generator:
+        salt = sum((i + 1) * ord(c) for i, c in enumerate(name))
+        return np.random.default_rng([self._seed & 0xFFFFFFFF, salt])
+
+    def _ramp(self, t: float) -> float:
+        return float(_smoothstep(0.0, RAMP_S, t))
+
+    def _loop(self, hz: float) -> float:
+        """Angular frequency of about `hz` that completes whole cycles over the clip."""
+        return 2 * math.pi * max(1, round(hz * self.duration)) / self.duration
+
+    def _visibility(self, z: float) -> np.ndarray:
+        """Where a particle layer at depth z shows: hidden behind anything nearer."""
+        key = round(z, 3)
+        if key not in self._visible:
+            self._visible[key] = 1.0 - _smoothstep(z + 0.05, z + 0.3, self._depth_layer)
+        return self._visible[key]
+
+    # -- particles ---------------------------------------------------------------------
+
+    def _make_particles(self, name: str) -> dict[str, np.ndarray]:
+        rng = self._rng(name)
+        lw, lh = self.layer_size
+        area = (lw / lh) / (16 / 9)  # as many per screen height, whatever the aspect
+        if name == "rain":
+            z = np.repeat([0.25, 0.55, 0.9], [int(260 * area), int(120 * area), int(40 * area)])
+            slant = float(rng.choice([-1, 1]) * rng.uniform(0.12, 0.28))
+        elif name == "snow":
+            z = np.repeat([0.2, 0.5, 0.85], [int(240 * area), int(110 * area), int(35 * area)])
+            slant = float(rng.uniform(-0.04, 0.04))  # a light seeded breeze, H per second
+        elif name == "embers":
+            z = np.repeat([0.4, 0.85], [int(45 * area), int(20 * area)])
+            slant = float(rng.uniform(-0.03, 0.03))
+        elif name == "sparkles":
+            z = np.full(int(55 * area), 0.7)
+            slant = 0.0
+        elif name == "bokeh":
+            z = np.full(max(6, int(12 * area)), 0.1)
+            slant = float(rng.choice([-1, 1]) * rng.uniform(0.006, 0.014))
+        else:
+            return {}
+        n = len(z)
+        return {
+            "z": z.astype(np.float32), "x": rng.uniform(0, 1, n), "y": rng.uniform(0, 1, n),
+            "speed": rng.uniform(0.85, 1.15, n), "phase": rng.uniform(0, 2 * math.pi, n),
+            "freq": rng.uniform(0.25, 1.0, n), "size": rng.uniform(0.7, 1.3, n),
+            "bright": rng.uniform(0.6, 1.0, n), "kind": rng.integers(0, 3, n),
+            "slant": np.array([slant]),
+        }
+
+    def _rain(self, t: float, strength: float) -> np.ndarray:
+        p = self._particles["rain"]
+        lw, lh = self.layer_size
+        slant = float(p["slant"][0])
+        direction = np.array([math.sin(slant), math.cos(slant)])
+        out = np.zeros((lh, lw), np.float32)
+        for z in np.unique(p["z"]):
+            sel = p["z"] == z
+            speed = (0.7 + 1.9 * z) * p["speed"][sel]  # screen heights per second
+            length = (0.02 + 0.075 * z) * p["size"][sel]
+            span = 1.0 + 0.15 + abs(math.tan(slant))
+            along = np.mod(p["y"][sel] * span + speed * t, span) - 0.15
+            x0 = (p["x"][sel] * (1 + abs(math.tan(slant))) - max(0.0, math.tan(slant))) * lw
+            head_x = x0 + along * direction[0] / direction[1] * lh
+            head_y = along * lh
+            tail_x = head_x - direction[0] * length * lh
+            tail_y = head_y - direction[1] * length * lh
+            segments = np.stack([np.stack([tail_x, tail_y], -1), np.stack([head_x, head_y], -1)],
+                                1)
+            buffer = np.zeros((lh, lw), np.uint8)
+            thickness = 2 if z > 0.8 and lh >= 300 else 1
+            cv2.polylines(buffer, list(np.round(segments * 16).astype(np.int32)), False, 255,
+                          thickness, cv2.LINE_AA, shift=4)
+            out += buffer.astype(np.float32) * ((0.12 + 0.3 * float(z)) / 255.0) \
+                * self._visibility(float(z))
+        return out * strength
+
+    def _snow(self, t: float, strength: float) -> np.ndarray:
+        p = self._particles["snow"]
+        lw, lh = self.layer_size
+        drift = float(p["slant"][0])
+        out = np.zeros((lh, lw), np.float32)
+        for z in np.unique(p["z"]):
+            sel = p["z"] == z
+            fall = (0.03 + 0.13 * z) * p["speed"][sel]
+            sway = (0.006 + 0.03 * z) * np.sin(2 * math.pi * p["freq"][sel] * 0.6 * t
+                                                 + p["phase"][sel])
+            y = np.mod(p["y"][sel] * 1.1 + fall * t, 1.1) - 0.05
+            x = np.mod(p["x"][sel] + (drift * (0.5 + z) * t + sway) * lh / lw, 1.0)
+            sigma = (0.45 + 1.6 * float(z)) * self.unit
+            weight = p["bright"][sel] * (0.45 + 0.5 * float(z)) * (2 * math.pi * sigma ** 2)
+            points = _splat((lh, lw), x * lw, y * lh, weight.astype(np.float32))
+            soft = cv2.GaussianBlur(points, (0, 0), sigma)
+            out += soft * self._visibility(float(z))
+        return np.minimum(out, 1.0) * strength
+
+    def _embers(self, t: float, strength: float) -> tuple[np.ndarray, np.ndarray]:
+        p = self._particles["embers"]
+        lw, lh = self.layer_size
+        rise = (0.04 + 0.12 * p["z"]) * p["speed"]
+        travelled = np.mod(p["y"] * 1.2 + rise * t, 1.2)
+        y = 1.05 - travelled
+        wobble = 0.02 * np.sin(2 * math.pi * p["freq"] * t + p["phase"])
+        x = np.mod(p["x"] + (float(p["slant"][0]) * t + wobble) * lh / lw, 1.0)
+        flicker = 0.55 + 0.45 * np.sin(2 * math.pi * (2.0 + 3.0 * p["freq"]) * t
+                                       + 3 * p["phase"]) ** 2
+        fade = np.clip(1.0 - (travelled / 1.1) ** 2, 0.0, 1.0) * np.clip(travelled / 0.1, 0, 1)
+        core_sigma = (0.5 + 0.9 * p["z"].mean()) * self.unit
+        weight = (p["bright"] * flicker * fade * (0.5 + 0.6 * p["z"])
+                  * 2 * math.pi * core_sigma ** 2).astype(np.float32)
+        points = _splat((lh, lw), x * lw, y * lh, weight)
+        core = cv2.GaussianBlur(points, (0, 0), core_sigma)
+        glow = cv2.GaussianBlur(points, (0, 0), 4 * core_sigma) * 5.0
+        return np.minimum(core, 1.0) * strength, np.minimum(glow, 1.0) * strength
+
+    def _sparkles(self, t: float, strength: float) -> np.ndarray:
+        p = self._particles["sparkles"]
+        lw, lh = self.layer_size
+        x = np.mod(p["x"] + 0.004 * np.sin(0.5 * t + p["phase"]), 1.0) * lw
+        y = np.mod(p["y"] + 0.004 * np.cos(0.4 * t + p["phase"]), 1.0) * lh
+        twinkle = np.maximum(0.0, np.sin(2 * math.pi * (0.3 + 0.8 * p["freq"]) * t
+                                         + p["phase"])) ** 6
+        sigma = 0.6 * self.unit
+        weight = (p["bright"] * twinkle * 2 * math.pi * sigma ** 2).astype(np.float32)
+        points = _splat((lh, lw), x, y, weight)
+        core = cv2.GaussianBlur(points, (0, 0), sigma)
+        reach = max(2, round(5 * self.unit))
+        ray = np.exp(-np.abs(np.arange(-reach, reach + 1, dtype=np.float32)) / (reach / 3))
+        one = np.ones(1, np.float32)
+        spikes = (cv2.sepFilter2D(points, -1, ray, one) + cv2.sepFilter2D(points, -1, one, ray))
+        return np.minimum(core + 0.45 * spikes, 1.0) * strength
+
+    def _bokeh(self, t: float, strength: float, planes: list[np.ndarray]) -> None:
+        p = self._particles["bokeh"]
+        lw, lh = self.layer_size
+        palette = np.array([[1.0, 0.83, 0.55], [1.0, 0.68, 0.75], [0.66, 0.82, 1.0]],
+                           np.float32)
+        drift = float(p["slant"][0])
+        for i in range(len(p["x"])):
+            radius = (0.035 + 0.05 * p["size"][i]) * lh
+            cx = (np.mod(p["x"][i] + drift * p["speed"][i] * t * lh / lw, 1.0)) * lw
+            cy = (p["y"][i] + 0.01 * math.sin(2 * math.pi * 0.1 * p["freq"][i] * t
+                                               + p["phase"][i])) * lh
+            far = 1.0 - float(self._depth_layer[int(np.clip(cy, 0, lh - 1)),
+                                                 int(np.clip(cx, 0, lw - 1))])
+            level = (0.07 + 0.09 * p["bright"][i]) * (0.35 + 0.65 * far) * (
+                0.8 + 0.2 * math.sin(2 * math.pi * 0.2 * p["freq"][i] * t + p["phase"][i]))
+            x0, x1 = max(0, int(cx - radius - 2)), min(lw, int(cx + radius + 3))
+            y0, y1 = max(0, int(cy - radius - 2)), min(lh, int(cy + radius + 3))
+            if x0 >= x1 or y0 >= y1:
+                continue
+            ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+            dist = np.sqrt((xs - cx) ** 2 + (ys - cy) ** 2)
+            edge = 1.2 * self.unit + 0.5
+            disc = np.clip((radius - dist) / edge + 0.5, 0.0, 1.0)
+            disc *= 0.75 + 0.25 * np.clip(dist / radius, 0, 1) ** 4  # a faint bright rim
+            for plane, c in zip(planes, palette[int(p["kind"][i])], strict=True):
+                plane[y0:y1, x0:x1] += disc * float(level * c * strength)
+
+    # -- fields: fog and light ---------------------------------------------------------
+
+    def _fog(self, t: float, strength: float) -> np.ndarray:
+        assert self._fog_noise is not None
+        fw, fh = self.field_size
+        layers = []
+        for noise, speed, angle in zip(self._fog_noise, (0.02, 0.035), self._fog_dir,
+                                       strict=True):
+            h, w = noise.shape
+            shift_x = math.cos(angle) * speed * t * fh * 2 + 0.0
+            shift_y = math.sin(angle) * speed * t * fh * 2 * 0.4
+            matrix = np.array([[1.0, 0.0, shift_x], [0.0, 1.0, shift_y]], np.float32)
+            moved = cv2.warpAffine(noise, matrix, (w, h), flags=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_WRAP)
+            layers.append(cv2.resize(moved[: h // 2 + 1, : w // 2 + 1], (fw, fh),
+                                     interpolation=cv2.INTER_LINEAR))
+        density = 0.65 * layers[0] + 0.35 * layers[1]
+        far = (1.0 - self._depth_field) ** 1.6
+        return np.clip(0.62 * far * (0.35 + 0.9 * density), 0.0, 0.8) * strength
+
+    def _make_light(self) -> dict[str, np.ndarray | float]:
+        rng = self._rng("light")
+        fw, fh = self.field_size
+        if self._small is not None:
+            top = cv2.cvtColor(self._small, cv2.COLOR_RGB2GRAY)[: self._small.shape[0] // 3]
+            half = top.shape[1] // 2
+            side = 0.0 if float(top[:, :half].mean()) >= float(top[:, half:].mean()) else 1.0
+        else:
+            side = float(rng.integers(0, 2))
+        sx, sy = (-0.05 + side * 1.1) * fw, -0.08 * fh
+        ys, xs = np.mgrid[0:fh, 0:fw].astype(np.float32)
+        dx, dy = xs + 0.5 - sx, ys + 0.5 - sy
+        return {
+            "theta": np.arctan2(dy, dx).astype(np.float32),
+            "r": (np.sqrt(dx * dx + dy * dy) / math.hypot(fw, fh)).astype(np.float32),
+            "n": rng.uniform(0, 1, 3).astype(np.float32), "phase": rng.uniform(0, 6.3, 4),
+        }
+
+    def _light_field(self, t: float, strength: float) -> np.ndarray:
+        theta, r = self._light["theta"], self._light["r"]
+        assert isinstance(theta, np.ndarray) and isinstance(r, np.ndarray)
+        n = self._light["n"]
+        phase = self._light["phase"]
+        assert isinstance(n, np.ndarray) and isinstance(phase, np.ndarray)
+        rays = np.zeros_like(theta)
+        for k, (count, weight) in enumerate(((7, 0.5), (13, 0.3), (23, 0.2))):
+            drift = 0.08 * math.sin(self._loop(0.05 * (k + 1)) * t + float(phase[k]))
+            rays += weight * np.cos((count + float(n[k]) * 4) * theta + float(phase[k]) + drift)
+        beams = np.clip(0.5 + 0.7 * rays, 0.0, 1.0) ** 2
+        breathe = 0.78 + 0.22 * math.sin(self._loop(0.2) * t + float(phase[3]))
+        glow = np.exp(-(r / 0.35) ** 2)
+        field = (0.42 * beams * np.exp(-r / 0.55) + 0.3 * glow) * breathe
+        return field.astype(np.float32) * strength
+
+    # -- local motion ------------------------------------------------------------------
+
+    def _make_motion(self) -> dict[str, object]:
+        h, w = self._depth.shape
+        rows = np.repeat(np.linspace(0, 1, h, dtype=np.float32)[:, None], w, axis=1)
+        matte = self._matte
+        feather = max(1.0, max(h, w) / 60)
+        subject = cv2.GaussianBlur(
+            cv2.dilate(matte, np.ones((5, 5), np.uint8)), (0, 0), feather)
+        if self._small is not None:
+            gray = cv2.cvtColor(self._small, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
+            lap = cv2.Laplacian(gray, cv2.CV_32F)
+            texture = np.sqrt(cv2.GaussianBlur(lap * lap, (0, 0), feather))
+            texture = np.clip(texture / (float(np.percentile(texture, 90)) + 1e-6), 0, 1)
+            gx = cv2.GaussianBlur(np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0)), (0, 0), feather)
+            gy = cv2.GaussianBlur(np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1)), (0, 0), feather)
+            horizontal = np.clip((gy - gx) / (gx + gy + 0.02) * 2, 0, 1)
+            rgb = self._small.astype(np.float32) / 255
+            blue = np.clip((rgb[..., 2] - np.maximum(rgb[..., 0], rgb[..., 1]) + 0.02) * 6,
+                           0, 1)
+            level = float(np.median(gray))
+            bright = _smoothstep(level - 0.15, level + 0.05, gray)
+        else:
+            bright = np.ones_like(rows)
+            texture = 1.0 - self._depth
+            horizontal = np.zeros_like(rows)
+            blue = np.zeros_like(rows)
+        smooth = 1.0 - _smoothstep(0.15, 0.5, texture)
+        free = 1.0 - subject
+        masks: dict[str, np.ndarray] = {}
+        for name in self.motions:
+            if name == "water":
+                mask = _smoothstep(0.45, 0.68, rows) * smooth * (
+                    0.2 + 0.4 * horizontal + 0.4 * blue) * free
+            elif name == "clouds":
+                mask = (1 - _smoothstep(0.35, 0.62, rows)) * smooth * free * bright \
+                    * (1 - _smoothstep(0.45, 0.8, self._depth))
+            elif name in ("leaves", "wind"):
+                mask = _smoothstep(0.3, 0.7, texture) * free
+            elif name == "hair":
+                band = cv2.dilate(matte, np.ones((7, 7), np.uint8)) - cv2.erode(
+                    matte, np.ones((7, 7), np.uint8))
+                mask = cv2.GaussianBlur(band.astype(np.float32), (0, 0), feather) * (
+                    0.4 + 0.6 * _smoothstep(0.2, 0.6, texture))
+            elif name == "breathing":
+                mask = cv2.GaussianBlur(matte, (0, 0), feather * 1.5)
+            else:
+                continue
+            mask = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), feather)
+            mask = np.clip(mask * 1.5, 0.0, 1.0)  # the products above rarely reach 1
+            masks[name] = _resize(mask, *self._motion_grid_size()).astype(np.float32)
+        gw, gh = self._motion_grid_size()
+        width, height = self.size
+        xs = (np.arange(gw, dtype=np.float32) + 0.5) * self._step / height
+        ys = (np.arange(gh, dtype=np.float32) + 0.5) * self._step / height
+        grid_x, grid_y = np.meshgrid(xs, ys)
+        union = np.zeros((gh, gw), np.float32)
+        for mask in masks.values():
+            union = np.maximum(union, mask)
+        active = np.nonzero(union.max(axis=1) > MASK_FLOOR)[0]
+        span = (0, 0)
+        if len(active):
+            span = (max(0, int(active[0]) - 1), min(gh, int(active[-1]) + 2))
+        rng = self._rng("motion")
+        m = self._matte
+        if m.any():
+            my, mx = np.nonzero(m)
+            centre = (float(mx.mean()) / m.shape[1] * width / height, float(my.mean()) / m.shape[0])
+        else:
+            centre = (0.5 * width / height, 0.5)
+        return {"masks": masks, "x": grid_x, "y": grid_y, "band": span,
+                "phase": rng.uniform(0, 2 * math.pi, 24), "centre": centre}
+
+    def motion_mask(self, name: str) -> np.ndarray:
+        """Where local motion `name` applies (0..1 at output size; zeros if it does not)."""
+        width, height = self.size
+        masks = self._motion["masks"] if self._motion is not None else {}
+        assert isinstance(masks, dict)
+        if name not in masks:
+            return np.zeros((height, width), np.float32)
+        return _resize(masks[name], width, height)
+
+    def _motion_grid_size(self) -> tuple[int, int]:
+        width, height = self.size
+        return math.ceil(width / self._step), math.ceil(height / self._step)
+
+    def _displacement(self, t: float, strength: float) -> tuple[np.ndarray, np.ndarray]:
+        """The local-motion field (pixels, on the coarse grid) at time t."""
+        assert self._motion is not None
+        motion = self._motion
+        masks = motion["masks"]
+        x, y, ph = motion["x"], motion["y"], motion["phase"]
+        assert isinstance(masks, dict) and isinstance(x, np.ndarray)
+        assert isinstance(y, np.ndarray) and isinstance(ph, np.ndarray)
+        px = self.size[1] / 720.0  # amplitudes are given in 720p pixels
+        dx = np.zeros_like(x)
+        dy = np.zeros_like(x)
+        tau = 2 * math.pi
+        for name, mask in masks.items():
+            if name == "water":
+                wy = (0.7 * np.sin(tau * y / 0.07 - self._loop(0.7) * t + ph[0])
+                      + 0.3 * np.sin(tau * (x / 0.23 + y / 0.11) - self._loop(1.1) * t + ph[1]))
+                wx = 0.6 * np.sin(tau * (y / 0.09 - x / 0.4) - self._loop(0.5) * t + ph[2])
+                amp = 2.2 * px
+            elif name == "clouds":
+                wx = (0.7 * np.sin(self._loop(0.12) * t + ph[3])
+                      + 0.3 * np.sin(tau * (x / 0.7 + y / 0.45) - self._loop(0.2) * t + ph[4]))
+                wy = 0.3 * np.sin(tau * (x / 0.5 - y / 0.6) - self._loop(0.15) * t + ph[5])
+                amp = 4.0 * px
+            elif name == "leaves":
+                wx = np.sin(tau * (x / 0.09 + y / 0.13) - self._loop(0.8) * t + ph[6])
+                wy = 0.5 * np.sin(tau * (x / 0.12 - y / 0.08) - self._loop(0.9) * t + ph[7])
+                amp = 1.6 * px
+            elif name == "wind":
+                gust = 0.6 + 0.4 * math.sin(self._loop(0.15) * t + ph[8])
+                wx = gust * np.sin(tau * (x / 0.35 + y / 0.5) - self._loop(0.45) * t + ph[9])
+                wy = 0.25 * gust * np.sin(tau * x / 0.3 - self._loop(0.5) * t + ph[10])
+                amp = 2.4 * px
+            elif name == "hair":
+                wx = np.sin(tau * (y / 0.12) - self._loop(0.6) * t + ph[11])
+                wy = 0.4 * np.sin(tau * (x / 0.1) - self._loop(0.7) * t + ph[12])
+                amp = 1.5 * px
+            elif name == "breathing":
+                centre = motion["centre"]
+                assert isinstance(centre, tuple)
+                pulse = 0.007 * math.sin(self._loop(0.25) * t)
+                wx = (x - centre[0]) * pulse * self.size[1]
+                wy = (y - centre[1]) * 1.4 * pulse * self.size[1]
+                amp = 1.0
+            else:
+                continue
+            dx += mask * (amp * wx)
+            dy += mask * (amp * wy)
+        return dx * strength, dy * strength
+
+    def _move(self, frame: np.ndarray, t: float, strength: float) -> np.ndarray:
+        assert self._motion is not None
+        band = self._motion["band"]
+        assert isinstance(band, tuple)
+        r0, r1 = band
+        if r1 <= r0:
+            return frame
+        dx, dy = self._displacement(t, strength)
+        width, height = self.size
+        gw = dx.shape[1]
+        top, bottom = r0 * self._step, min(height, r1 * self._step)
+        rows = (r1 - r0) * self._step
+        up_x = cv2.resize(dx[r0:r1], (gw * self._step, rows), interpolation=cv2.INTER_LINEAR)
+        up_y = cv2.resize(dy[r0:r1], (gw * self._step, rows), interpolation=cv2.INTER_LINEAR)
+        up_x = up_x[: bottom - top, :width]
+        up_y = up_y[: bottom - top, :width]
+        np.add(up_x, np.arange(width, dtype=np.float32)[None, :], out=up_x)
+        np.add(up_y, np.arange(top, bottom, dtype=np.float32)[:, None], out=up_y)
+        out = frame.copy()
+        out[top:bottom] = cv2.remap(frame, up_x, up_y, cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REFLECT_101)
+        return out
+
+    # -- the frame ---------------------------------------------------------------------
+
+    def layer(self, t: float, strength: float) -> tuple[list[np.ndarray] | None, float]:
+        """The light layer at time t (R, G, B float32 planes 0..1 at layer size; adding
+        plane by plane is ~10x cheaper than broadcasting into an RGB array) and a darkening
+        factor for the frame beneath it."""
+        lw, lh = self.layer_size
+        planes = [np.zeros((lh, lw), np.float32) for _ in range(3)]
+        drawn = False
+        darken = 1.0
+
+        def add(mono: np.ndarray, colour: tuple[float, float, float]) -> None:
+            for plane, c in zip(planes, colour, strict=True):
+                cv2.scaleAdd(mono, c, plane, dst=plane)
+
+        for name in self.effects:
+            if name == "rain":
+                add(self._rain(t, strength), (0.82, 0.86, 0.92))
+                darken = 1.0 - 0.1 * strength
+            elif name == "snow":
+                add(self._snow(t, strength), (0.96, 0.97, 1.0))
+            elif name == "embers":
+                core, glow = self._embers(t, strength)
+                add(core, (1.0, 0.78, 0.45))
+                add(glow, (0.9, 0.35, 0.08))
+            elif name == "sparkles":
+                add(self._sparkles(t, strength), (1.0, 0.97, 0.9))
+            elif name == "bokeh":
+                self._bokeh(t, strength, planes)
+            elif name == "fog":
+                add(_resize(self._fog(t, strength), lw, lh), (0.86, 0.88, 0.91))
+            elif name == "light":
+                add(_resize(self._light_field(t, strength), lw, lh), (1.0, 0.88, 0.66))
+            else:
+                continue
+            drawn = True
+        return (planes if drawn else None), darken
+
+    def apply(self, frame: np.ndarray, index: int) -> np.ndarray:
+        """The frame with local motion and overlays at frame `index`; never edits `frame`."""
+        t = index / self.fps
+        strength = self._ramp(t)
+        if strength <= 0.0:
+            return frame
+        out = frame
+        if self._motion is not None:
+            out = self._move(out, t, strength)
+        light, darken = self.layer(t, strength)
+        if light is None:
+            return out
+        width, height = self.size
+        layer8 = cv2.merge([cv2.convertScaleAbs(plane, alpha=255.0) for plane in light])
+        layer8 = cv2.resize(layer8, (width, height), interpolation=cv2.INTER_LINEAR)
+        inverse = cv2.bitwise_not(out)
+        if darken < 1.0:
+            # darkening f by d is, on the inverse, 255 - d * (255 - inverse)
+            inverse = cv2.addWeighted(inverse, darken, inverse, 0.0, 255.0 * (1.0 - darken))
+        screened = cv2.multiply(inverse, cv2.bitwise_not(layer8), scale=1.0 / 255.0)
+        return cv2.bitwise_not(screened)
