@@ -19,6 +19,7 @@ from stillmotion.engines.motion.camera import (
     travel_zoom,
 )
 from stillmotion.engines.motion.director import Beat, read_prompt
+from stillmotion.engines.motion.effects import Effects
 from stillmotion.engines.motion.projection import MotionProbe
 from stillmotion.engines.motion.render import FrameRenderer
 from stillmotion.engines.motion.scene import Analysis, analyse
@@ -253,6 +254,11 @@ class MotionEngine:
         depth = self.analysis(image).depth if needs_depth else None
         renderer = FrameRenderer(image, plan.width, plan.height, plan.zoom_max, depth,
                                  plan.focus)
+        effects = None
+        if plan.effects or plan.motions:
+            effects = Effects(plan.effects, plan.motions, self.analysis(image), plan.width,
+                              plan.height, plan.seed, plan.frame_count, plan.fps, image=image)
         last = max(1, plan.frame_count - 1)
         for i in range(plan.frame_count):
-            yield renderer.render(pose_at(plan.beats, i / last, plan.focus))
+            frame = renderer.render(pose_at(plan.beats, i / last, plan.focus))
+            yield effects.apply(frame, i) if effects is not None else frame
