@@ -123,6 +123,17 @@ class Effects:
             self._fog_noise = (_periodic_noise(rng, fh * 2, fw * 2, 0.06),
                                _periodic_noise(rng, fh * 2, fw * 2, 0.025))
             self._fog_dir = rng.uniform(0, 2 * math.pi, 2)
+            # fog thickens with distance: none on the nearest things
+            self._far = 1.0 - _smoothstep(0.1, 0.75, self._depth_field)
+            # its colour: the far part of the photo, lifted toward a pale grey, so a night
+            # scene gets a dim fog and a bright one a pale fog
+            grey = np.array([0.8, 0.82, 0.85], np.float32)
+            self._fog_colour = grey
+            if small is not None:
+                weight = (1.0 - depth) ** 2
+                mean = (small.astype(np.float32) / 255 * weight[..., None]).sum(axis=(0, 1)) \
+                    / (float(weight.sum()) + 1e-6)
+                self._fog_colour = (0.45 * mean + 0.55 * grey).astype(np.float32)
         self._light: dict[str, np.ndarray | float] = {}
         if "light" in self.effects:
             self._light = self._make_light()
@@ -309,8 +320,7 @@ class Effects:
             layers.append(cv2.resize(moved[: h // 2 + 1, : w // 2 + 1], (fw, fh),
                                      interpolation=cv2.INTER_LINEAR))
         density = 0.65 * layers[0] + 0.35 * layers[1]
-        far = (1.0 - self._depth_field) ** 1.6
-        return np.clip(0.62 * far * (0.35 + 0.9 * density), 0.0, 0.8) * strength
+        return np.clip(0.6 * self._far * (0.3 + 0.9 * density), 0.0, 0.75) * strength
 
     def _make_light(self) -> dict[str, np.ndarray | float]:
         rng = self._rng("light")
@@ -506,14 +516,16 @@ class Effects:
 
     # -- the frame ---------------------------------------------------------------------
 
-    def layer(self, t: float, strength: float) -> tuple[list[np.ndarray] | None, float]:
-        """The light layer at time t (R, G, B float32 planes 0..1 at layer size; adding
-        plane by plane is ~10x cheaper than broadcasting into an RGB array) and a darkening
-        factor for the frame beneath it."""
+    def layer(self, t: float, strength: float
+              ) -> tuple[list[np.ndarray] | None, float, np.ndarray | None]:
+        """At time t: the light layer (R, G, B float32 planes 0..1 at layer size, screened
+        over the frame; adding plane by plane is ~10x cheaper than broadcasting into an RGB
+        array), a darkening factor for the frame and the fog's opacity (layer size)."""
         lw, lh = self.layer_size
         planes = [np.zeros((lh, lw), np.float32) for _ in range(3)]
         drawn = False
         darken = 1.0
+        fog: np.ndarray | None = None
 
         def add(mono: np.ndarray, colour: tuple[float, float, float]) -> None:
             for plane, c in zip(planes, colour, strict=True):
@@ -534,13 +546,14 @@ class Effects:
             elif name == "bokeh":
                 self._bokeh(t, strength, planes)
             elif name == "fog":
-                add(_resize(self._fog(t, strength), lw, lh), (0.86, 0.88, 0.91))
+                fog = _resize(self._fog(t, strength), lw, lh)
+                continue
             elif name == "light":
                 add(_resize(self._light_field(t, strength), lw, lh), (1.0, 0.88, 0.66))
             else:
                 continue
             drawn = True
-        return (planes if drawn else None), darken
+        return (planes if drawn else None), darken, fog
 
     def apply(self, frame: np.ndarray, index: int) -> np.ndarray:
         """The frame with local motion and overlays at frame `index`; never edits `frame`."""
@@ -551,15 +564,33 @@ class Effects:
         out = frame
         if self._motion is not None:
             out = self._move(out, t, strength)
-        light, darken = self.layer(t, strength)
-        if light is None:
-            return out
+        light, darken, fog = self.layer(t, strength)
         width, height = self.size
-        layer8 = cv2.merge([cv2.convertScaleAbs(plane, alpha=255.0) for plane in light])
-        layer8 = cv2.resize(layer8, (width, height), interpolation=cv2.INTER_LINEAR)
-        inverse = cv2.bitwise_not(out)
-        if darken < 1.0:
-            # darkening f by d is, on the inverse, 255 - d * (255 - inverse)
-            inverse = cv2.addWeighted(inverse, darken, inverse, 0.0, 255.0 * (1.0 - darken))
-        screened = cv2.multiply(inverse, cv2.bitwise_not(layer8), scale=1.0 / 255.0)
-        return cv2.bitwise_not(screened)
+        if fog is None:
+            if light is None:
+                return out
+            # screen: 255 - (255 - f)(255 - L) / 255, with f darkened by d first
+            layer8 = cv2.merge([cv2.convertScaleAbs(plane, alpha=255.0) for plane in light])
+            layer8 = cv2.resize(layer8, (width, height), interpolation=cv2.INTER_LINEAR)
+            inverse = cv2.bitwise_not(out)
+            if darken < 1.0:
+                # darkening f by d is, on the inverse, 255 - d * (255 - inverse)
+                inverse = cv2.addWeighted(inverse, darken, inverse, 0.0, 255.0 * (1.0 - darken))
+            screened = cv2.multiply(inverse, cv2.bitwise_not(layer8), scale=1.0 / 255.0)
+            return cv2.bitwise_not(screened)
+        # with fog: out = f * keep + add, composed at layer size: darken, then a blend toward
+        # the fog colour (opacity a), then the light layer screened over it
+        keep_mono = (1.0 - fog) * darken
+        keeps, adds = [], []
+        for c in range(3):
+            keep = keep_mono
+            add = fog * float(self._fog_colour[c])
+            if light is not None:
+                through = 1.0 - light[c]
+                keep = keep * through
+                add = add * through + light[c]
+            keeps.append(cv2.convertScaleAbs(keep, alpha=255.0))
+            adds.append(cv2.convertScaleAbs(add, alpha=255.0))
+        keep8 = cv2.resize(cv2.merge(keeps), (width, height), interpolation=cv2.INTER_LINEAR)
+        add8 = cv2.resize(cv2.merge(adds), (width, height), interpolation=cv2.INTER_LINEAR)
+        return cv2.add(cv2.multiply(out, keep8, scale=1.0 / 255.0), add8)

@@ -1,0 +1,221 @@
+"""Effects and local motion, measured on real photos: what they add, where, and what they
+never do (touch frame 0, edit their input, darken or clip a frame, show a border)."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pytest
+
+from stillmotion.engines.base import RenderRequest
+from stillmotion.engines.motion import MotionEngine, MotionPlan
+from stillmotion.engines.motion.effects import Effects
+from stillmotion.engines.motion.scene import analyse
+from tests.conftest import photo
+
+PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera")
+OVERLAYS = ("rain", "snow", "fog", "light", "sparkles", "embers", "bokeh")
+MOTIONS = ("water", "clouds", "leaves", "wind", "hair", "breathing")
+_DIS = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+_ENGINE = MotionEngine()
+
+
+def plan_for(image: np.ndarray, prompt: str, seed: int = 5, duration: int = 4) -> MotionPlan:
+    request = RenderRequest(prompt, duration, "360p", "auto", seed, image.shape[1],
+                            image.shape[0])
+    return _ENGINE.plan(request, image)
+
+
+def frames(image: np.ndarray, plan: MotionPlan, count: int | None = None) -> list[np.ndarray]:
+    return list(itertools.islice(_ENGINE.frames(plan, image), count))
+
+
+def luma(frame: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+def flow_magnitude(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    flow = _DIS.calc(cv2.cvtColor(a, cv2.COLOR_RGB2GRAY), cv2.cvtColor(b, cv2.COLOR_RGB2GRAY),
+                     None)
+    return np.asarray(np.linalg.norm(flow, axis=-1))
+
+
+def local_contrast(frame: np.ndarray) -> np.ndarray:
+    """Standard deviation of luma in 9x9 windows."""
+    y = luma(frame)
+    mean = cv2.blur(y, (9, 9))
+    return np.asarray(np.sqrt(np.maximum(cv2.blur(y * y, (9, 9)) - mean * mean, 0.0)))
+
+
+def effects_for(image: np.ndarray, overlays: tuple[str, ...] = (),
+                motions: tuple[str, ...] = (), size: tuple[int, int] = (540, 360),
+                seed: int = 5) -> tuple[Effects, np.ndarray]:
+    """An Effects for a static shot of `image`, and the frame the camera would give it."""
+    base = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return Effects(overlays, motions, _ENGINE.analysis(image), size[0], size[1], seed, 96, 24,
+                   image=image), base
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_frame_zero_is_exactly_the_frame_without_effects(name: str) -> None:
+    image = photo(name)
+    plan = plan_for(image, "push in, heavy rain, fog, sparkles, water in the wind, breathing")
+    assert plan.effects and plan.motions
+    bare = replace(plan, effects=(), motions=())
+    with_effects = frames(image, plan, 2)
+    without = frames(image, bare, 2)
+    assert np.array_equal(with_effects[0], without[0])
+    assert not np.array_equal(with_effects[1], without[1])  # and they start right away
+
+
+@pytest.mark.parametrize("effect", ["rain", "snow", "embers", "sparkles"])
+def test_particles_add_moving_detail_a_static_shot_lacks(effect: str) -> None:
+    image = photo("rocket" if effect != "snow" else "chelsea")
+    plan = plan_for(image, f"static camera, {effect}")
+    assert plan.effects == (effect,) and plan.move == "static"
+    moving = frames(image, plan, 40)[28:40]
+    still = frames(image, replace(plan, effects=()), 40)[28:40]
+
+    def energy(clip: list[np.ndarray]) -> float:
+        """Mean |difference| of consecutive frames, high-passed (moving fine detail)."""
+        diffs = [luma(b) - luma(a) for a, b in itertools.pairwise(clip)]
+        return float(np.mean([np.abs(d - cv2.GaussianBlur(d, (0, 0), 4)).mean()
+                              for d in diffs]))
+
+    assert energy(still) == 0.0
+    assert energy(moving) > 0.01
+    # it moves: consecutive frames differ in different places (not a fixed pattern)
+    a, b, c = (luma(f) for f in moving[:3])
+    assert np.abs(c - b).mean() > 0.0 and not np.array_equal(b - a, c - b)
+
+
+@pytest.mark.parametrize("name", ["rocket", "camera", "astronaut"])
+def test_fog_flattens_the_far_more_than_the_near(name: str) -> None:
+    image = photo(name)
+    effects, base = effects_for(image, ("fog",))
+    foggy = effects.apply(base, 60)
+    depth = cv2.resize(_ENGINE.analysis(image).depth, (base.shape[1], base.shape[0]))
+    before = local_contrast(base)
+    ratio = local_contrast(foggy) / (before + 1e-3)
+    detailed = before > 4.0  # where there is contrast to lose
+    far = detailed & (depth < np.quantile(depth, 0.3))
+    near = detailed & (depth > np.quantile(depth, 0.7))
+    assert far.mean() > 0.01 and near.mean() > 0.01
+    assert float(ratio[far].mean()) < 0.9  # fog is visible where it is far
+    assert float(ratio[far].mean()) < float(ratio[near].mean()) - 0.1
+
+
+@pytest.mark.parametrize("name", ["coffee", "rocket", "camera"])
+def test_light_brightens_near_its_corner_more_than_far_from_it(name: str) -> None:
+    image = photo(name)
+    effects, base = effects_for(image, ("light",))
+    gain = luma(effects.apply(base, 70)) - luma(base)
+    h, w = gain.shape
+    corners = {"top_left": gain[: h // 4, : w // 4], "top_right": gain[: h // 4, -w // 4:],
+               "bottom_left": gain[-h // 4:, : w // 4], "bottom_right": gain[-h // 4:, -w // 4:]}
+    source = max(corners, key=lambda k: float(corners[k].mean()))
+    assert source.startswith("top")
+    opposite = "bottom_right" if source == "top_left" else "bottom_left"
+    assert float(corners[source].mean()) > 2.0 * float(corners[opposite].mean()) + 2.0
+    assert float(gain.min()) >= 0.0  # light only adds
+
+
+@pytest.mark.parametrize(("name", "motion"), [("rocket", "clouds"), ("camera", "clouds"),
+                                              ("rocket", "water"), ("chelsea", "leaves"),
+                                              ("astronaut", "breathing")])
+def test_local_motion_moves_where_it_belongs_and_nowhere_else(name: str, motion: str) -> None:
+    image = photo(name)
+    plan = plan_for(image, f"static camera, {motion}")
+    assert plan.motions == (motion,) and plan.move == "static"
+    clip = frames(image, plan)
+    effects, _ = effects_for(image, (), (motion,), size=(plan.width, plan.height))
+    mask = effects.motion_mask(motion)
+    # a quarter period of the slowest wave apart: where it applies, things moved
+    magnitudes = [flow_magnitude(clip[i], clip[i + 12]) for i in (14, 38, 62)]
+    magnitude = np.mean(magnitudes, axis=0)
+    inside = mask > 0.6
+    outside = mask < 0.005
+    assert inside.mean() > 0.03 and outside.mean() > 0.1
+    moved = float(magnitude[inside].mean())
+    still = float(np.median(magnitude[outside]))
+    assert still < 0.05, still
+    assert moved > 0.15 and moved > 5 * still, moved
+    if motion != "breathing":  # the subject itself stays put
+        matte = cv2.resize(_ENGINE.analysis(image).matte, (plan.width, plan.height),
+                           interpolation=cv2.INTER_NEAREST) > 0
+        core = cv2.erode(matte.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+        if core.any():
+            assert float(np.median(magnitude[core])) < 0.05
+
+
+def test_local_motion_loops() -> None:
+    image = photo("rocket")
+    effects, base = effects_for(image, (), ("water", "clouds", "leaves"))
+    assert effects.duration == 4.0
+    # one clip length later, past the ease-in, the field is where it was
+    late, looped = effects.apply(base, 40), Effects(
+        (), ("water", "clouds", "leaves"), _ENGINE.analysis(image), 540, 360, 5, 96, 24,
+        image=image).apply(base, 40 + 96)
+    assert np.abs(late.astype(int) - looped.astype(int)).max() <= 1
+
+
+def test_same_seed_same_frames_other_seed_other_frames() -> None:
+    image = photo("coffee")
+    prompt = "handheld, snow falling, embers, bokeh, light rays, wind in the trees"
+
+    def digest(seed: int) -> str:
+        h = hashlib.sha256()
+        for frame in frames(image, plan_for(image, prompt, seed=seed), 30):
+            h.update(frame.tobytes())
+        return h.hexdigest()
+
+    assert digest(9) == digest(9)
+    assert digest(9) != digest(10)
+
+
+def test_apply_never_edits_its_input_and_frames_any_order() -> None:
+    image = photo("astronaut")
+    effects, base = effects_for(image, OVERLAYS, MOTIONS)
+    before = base.copy()
+    forward = [effects.apply(base, i) for i in (5, 30, 61)]
+    assert np.array_equal(base, before)
+    backward = [effects.apply(base, i) for i in (61, 30, 5)][::-1]
+    assert all(np.array_equal(a, b) for a, b in zip(forward, backward, strict=True))
+    assert effects.apply(base, 0) is base or np.array_equal(effects.apply(base, 0), base)
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_no_effect_darkens_clips_or_borders_a_frame(name: str) -> None:
+    image = photo(name)
+    size = (540, 360)
+    base = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    analysis = _ENGINE.analysis(image)
+    clipped_before = float((base.max(axis=-1) >= 254).mean())
+    for tag in (*OVERLAYS, *MOTIONS, "everything"):
+        overlays = OVERLAYS if tag == "everything" else tuple(t for t in (tag,) if t in OVERLAYS)
+        motions = MOTIONS if tag == "everything" else tuple(t for t in (tag,) if t in MOTIONS)
+        effects = Effects(overlays, motions, analysis, *size, 5, 96, 24, image=image)
+        for index in (12, 47, 95):
+            frame = effects.apply(base, index)
+            assert frame.shape == base.shape and frame.dtype == np.uint8
+            ratio = float(luma(frame).mean()) / float(luma(base).mean())
+            assert 0.85 < ratio < {"fog": 1.6, "light": 1.6, "everything": 1.8}.get(tag, 1.25), tag
+            clipped = float((frame.max(axis=-1) >= 254).mean())
+            assert clipped < clipped_before + 0.02, (tag, clipped)
+            for edge in (frame[:2], frame[-2:], frame[:, :2], frame[:, -2:]):
+                assert edge.std() > 1.0 and edge.mean() > 4.0, tag
+
+
+def test_analysis_size_photos_and_odd_output_sizes() -> None:
+    """Odd sizes (not multiples of the field step) and a small photo run end to end."""
+    image = photo("chelsea")[:201, :157]
+    analysis = analyse(image)
+    for size in ((157, 201), (333, 187)):
+        base = cv2.resize(image, size)
+        effects = Effects(OVERLAYS, MOTIONS, analysis, *size, 1, 24, 24, image=image)
+        out = effects.apply(base, 23)
+        assert out.shape == base.shape and not np.array_equal(out, base)
