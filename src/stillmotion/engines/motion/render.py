@@ -57,7 +57,6 @@ class FrameRenderer:
         fw, fh = max(2, math.ceil(width / FIELD_STEP)), max(2, math.ceil(height / FIELD_STEP))
         self._gx, self._gy = projection.grid(width, height, fw, fh)
         self._full: tuple[np.ndarray, np.ndarray] | None = None  # made on first parallax frame
-        self._field_size = (fw, fh)
         self._falloff = projection.ellipse_falloff(self._gx, self._gy, width, height)
         self._near = projection.near_weight(depth, fw, fh) if depth is not None else None
 
