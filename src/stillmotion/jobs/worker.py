@@ -103,10 +103,10 @@ class ProgressWriter:
 class StopCheck:
     """`should_stop` for one render: lease lost, worker aborting, or the user cancelled.
 
-    The cancel flag arrives for free with progress writes and heartbeats; when neither has
-    read it for CANCEL_CHECK_INTERVAL_S (progress writes are throttled, and skipped while
-    the percentage stands still), one primary-key read asks the store, so a cancel stops
-    the render within about that interval plus one frame.
+    The cancel flag arrives for free with every progress write and heartbeat; as progress
+    writes are throttled (and skipped while the percentage stands still), one primary-key
+    read also asks the store every CANCEL_CHECK_INTERVAL_S, so a cancel stops the render
+    within about that interval plus one frame.
     """
 
     def __init__(self, store: Store, claim: Claim, heartbeat: Heartbeat,
@@ -119,16 +119,21 @@ class StopCheck:
         beat = self._heartbeat
         if beat.lost.is_set() or beat.cancelled.is_set() or self._aborting.is_set():
             return True
-        now = time.monotonic()
-        if now - self._last_check >= defaults.CANCEL_CHECK_INTERVAL_S:
-            self._last_check = now
-            try:
-                if self._store.cancel_requested(self._claim):
-                    beat.cancelled.set()
-            except LeaseLost:
-                beat.lost.set()
-            except SQLAlchemyError as exc:  # busy database: the next check asks again
-                log.warning("cancel check for task %s failed: %s", self._claim.task.id, exc)
+        if time.monotonic() - self._last_check >= defaults.CANCEL_CHECK_INTERVAL_S:
+            return self.cancelled_or_lost()
+        return False
+
+    def cancelled_or_lost(self) -> bool:
+        """Ask the store now whether the task was cancelled (or handed on)."""
+        beat = self._heartbeat
+        self._last_check = time.monotonic()
+        try:
+            if self._store.cancel_requested(self._claim):
+                beat.cancelled.set()
+        except LeaseLost:
+            beat.lost.set()
+        except SQLAlchemyError as exc:  # busy database: the next check asks again
+            log.warning("cancel check for task %s failed: %s", self._claim.task.id, exc)
         return beat.lost.is_set() or beat.cancelled.is_set()
 
 
@@ -205,7 +210,9 @@ class Worker:
                     on_plan=on_plan, on_progress=progress, should_stop=should_stop,
                     max_pixels=self.settings.max_image_pixels,
                 )
-                if should_stop():  # a cancel after the last frame: do not publish
+                # A cancel after the last frame: do not publish. (A draining worker's
+                # abort does not count here: the video is finished, so it completes.)
+                if should_stop.cancelled_or_lost():
                     raise RenderStopped("the render was stopped")
                 key = f"outputs/{task.id}/{claim.token}.mp4"  # per attempt: no attempt
                 self.blobs.put_file(key, scratch)           # can overwrite another's file
