@@ -66,8 +66,8 @@ def wait_failed(client: httpx.Client, task_id: str, within: float) -> dict:
 def test_cancel_queued_and_running_tasks(one_worker: Server) -> None:
     with one_worker.client() as client:
         running = submit(client, resolution="1080p")
+        queued = submit(client, resolution="720p")  # waits: the one worker renders `running`
         before = wait_until_rendering(client, running)
-        queued = submit(client, resolution="720p")
         assert result(client, queued)["task"]["status"] == "TASK_STATUS_QUEUED"
 
         # A queued task ends at once: the answer already says FAILED.
