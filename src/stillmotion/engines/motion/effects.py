@@ -39,7 +39,8 @@ from stillmotion.engines.motion.scene import Analysis, analysis_image
 RAMP_S = 0.5  # every effect eases in over this long
 LAYER_MAX = 640  # overlays are drawn at most this large (long side) and enlarged once
 FIELD_STEP = 4  # fog, light and local-motion fields are this much coarser than their target
-MASK_FLOOR = 0.02  # local motion is skipped where its mask is below this
+MASK_FLOOR = 0.08  # local motion is cut off (exactly 0) where its mask is below this
+TILE = 16  # local motion resamples tiles of TILE x TILE grid cells where it applies
 
 
 def _smoothstep(edge0: float, edge1: float, x: np.ndarray | float) -> np.ndarray:
@@ -141,6 +142,8 @@ class Effects:
         # wavelength is 7% of the frame height, so 6+ samples per wave)
         self._step = max(FIELD_STEP, round(height / 90))
         self._motion = self._make_motion() if self.motions else None
+        self._ramp_x = np.arange(width, dtype=np.float32)[None, :]
+        self._ramp_y = np.arange(height, dtype=np.float32)[:, None]
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -405,7 +408,9 @@ class Effects:
             else:
                 continue
             mask = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), feather)
-            mask = np.clip(mask * 1.5, 0.0, 1.0)  # the products above rarely reach 1
+            # the products above rarely reach 1; below MASK_FLOOR the mask is exactly 0, so
+            # tiles without motion can be skipped without a seam
+            mask = np.clip((mask * 1.5 - MASK_FLOOR) / (1.0 - MASK_FLOOR), 0.0, 1.0)
             masks[name] = _resize(mask, *self._motion_grid_size()).astype(np.float32)
         gw, gh = self._motion_grid_size()
         width, height = self.size
@@ -415,10 +420,13 @@ class Effects:
         union = np.zeros((gh, gw), np.float32)
         for mask in masks.values():
             union = np.maximum(union, mask)
-        active = np.nonzero(union.max(axis=1) > MASK_FLOOR)[0]
-        span = (0, 0)
-        if len(active):
-            span = (max(0, int(active[0]) - 1), min(gh, int(active[-1]) + 2))
+        # resample only the tiles where some motion applies (a tile is TILE x TILE cells)
+        tiles = []
+        for cy in range(0, gh, TILE):
+            for cx in range(0, gw, TILE):
+                near = union[max(0, cy - 1):cy + TILE + 1, max(0, cx - 1):cx + TILE + 1]
+                if float(near.max()) > 0.0:
+                    tiles.append((cy, min(gh, cy + TILE), cx, min(gw, cx + TILE)))
         rng = self._rng("motion")
         m = self._matte
         if m.any():
@@ -426,7 +434,7 @@ class Effects:
             centre = (float(mx.mean()) / m.shape[1] * width / height, float(my.mean()) / m.shape[0])
         else:
             centre = (0.5 * width / height, 0.5)
-        return {"masks": masks, "x": grid_x, "y": grid_y, "band": span,
+        return {"masks": masks, "x": grid_x, "y": grid_y, "tiles": tiles,
                 "phase": rng.uniform(0, 2 * math.pi, 24), "centre": centre}
 
     def motion_mask(self, name: str) -> np.ndarray:
@@ -492,26 +500,36 @@ class Effects:
         return dx * strength, dy * strength
 
     def _move(self, frame: np.ndarray, t: float, strength: float) -> np.ndarray:
+        """Resample the active tiles through identity + the field enlarged from the grid.
+
+        Each tile's field is enlarged from its grid cells plus a one-cell margin by the
+        exact integer factor, which gives the same values a whole-frame enlargement would."""
         assert self._motion is not None
-        band = self._motion["band"]
-        assert isinstance(band, tuple)
-        r0, r1 = band
-        if r1 <= r0:
+        tiles = self._motion["tiles"]
+        assert isinstance(tiles, list)
+        if not tiles:
             return frame
         dx, dy = self._displacement(t, strength)
         width, height = self.size
-        gw = dx.shape[1]
-        top, bottom = r0 * self._step, min(height, r1 * self._step)
-        rows = (r1 - r0) * self._step
-        up_x = cv2.resize(dx[r0:r1], (gw * self._step, rows), interpolation=cv2.INTER_LINEAR)
-        up_y = cv2.resize(dy[r0:r1], (gw * self._step, rows), interpolation=cv2.INTER_LINEAR)
-        up_x = up_x[: bottom - top, :width]
-        up_y = up_y[: bottom - top, :width]
-        np.add(up_x, np.arange(width, dtype=np.float32)[None, :], out=up_x)
-        np.add(up_y, np.arange(top, bottom, dtype=np.float32)[:, None], out=up_y)
+        gh, gw = dx.shape
+        step = self._step
         out = frame.copy()
-        out[top:bottom] = cv2.remap(frame, up_x, up_y, cv2.INTER_LINEAR,
-                                    borderMode=cv2.BORDER_REFLECT_101)
+        for cy0, cy1, cx0, cx1 in tiles:
+            y0, y1 = cy0 * step, min(height, cy1 * step)
+            x0, x1 = cx0 * step, min(width, cx1 * step)
+            my0, my1 = max(0, cy0 - 1), min(gh, cy1 + 1)
+            mx0, mx1 = max(0, cx0 - 1), min(gw, cx1 + 1)
+            size = ((mx1 - mx0) * step, (my1 - my0) * step)
+            oy, ox = (cy0 - my0) * step, (cx0 - mx0) * step
+            map_x = cv2.resize(dx[my0:my1, mx0:mx1], size, interpolation=cv2.INTER_LINEAR)
+            map_y = cv2.resize(dy[my0:my1, mx0:mx1], size, interpolation=cv2.INTER_LINEAR)
+            map_x = map_x[oy:oy + y1 - y0, ox:ox + x1 - x0] + self._ramp_x[:, x0:x1]
+            map_y = map_y[oy:oy + y1 - y0, ox:ox + x1 - x0] + self._ramp_y[y0:y1]
+            # fixed-point maps (1/32 px) resample ~30% faster than float ones, conversion
+            # included
+            fixed, fraction = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
+            out[y0:y1, x0:x1] = cv2.remap(frame, fixed, fraction, cv2.INTER_LINEAR,
+                                          borderMode=cv2.BORDER_REFLECT_101)
         return out
 
     # -- the frame ---------------------------------------------------------------------
