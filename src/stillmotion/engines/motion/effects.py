@@ -21,9 +21,11 @@ Every particle's position is a closed-form function of time (no state), so frame
 drawn in any order and the same seed always gives the same frames. Every strength ramps
 from 0 at frame 0 (smoothstep over RAMP_S), so frame 0 is exactly the camera's frame 0.
 
-The masks and the depth proxy are in photo coordinates and are used in frame coordinates:
-exact for a static camera, off by the camera's travel (a few percent) otherwise, which
-the masks' feathering hides.
+The masks and the depth proxy are made in photo coordinates; given the frame's camera
+Pose, they follow the camera's zoom and travel (a warp of small maps, well under a
+millisecond), so fog stays on the far things and motion on the water as the camera moves.
+The parallax part of a move is not followed: it shifts things by a few pixels at most,
+which the masks' feathering hides.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from stillmotion.engines.motion.camera import Pose
+from stillmotion.engines.motion.projection import affine
 from stillmotion.engines.motion.scene import Analysis, analysis_image
 
 RAMP_S = 0.5  # every effect eases in over this long
@@ -74,6 +78,31 @@ def _splat(shape: tuple[int, int], x: np.ndarray, y: np.ndarray,
     return total.reshape(h, w)
 
 
+def _follow(values: np.ndarray, pose: Pose | None, size: tuple[int, int]) -> np.ndarray:
+    """A map in photo coordinates as the camera at `pose` sees it, at `size`."""
+    if pose is None or pose.is_identity:
+        return _resize(values, *size)
+    ax, bx, ay, by = affine(pose, size, (values.shape[1], values.shape[0]))
+    matrix = np.array([[ax, 0.0, bx], [0.0, ay, by]], np.float64)
+    return cv2.warpAffine(values, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def _tiles(masks: dict[str, np.ndarray]) -> list[tuple[int, int, int, int]]:
+    """The tiles (TILE x TILE grid cells, as cell ranges) that some mask reaches."""
+    if not masks:
+        return []
+    union = np.maximum.reduce(list(masks.values()))
+    gh, gw = union.shape
+    tiles = []
+    for cy in range(0, gh, TILE):
+        for cx in range(0, gw, TILE):
+            near = union[max(0, cy - 1):cy + TILE + 1, max(0, cx - 1):cx + TILE + 1]
+            if float(near.max()) > 0.0:
+                tiles.append((cy, min(gh, cy + TILE), cx, min(gw, cx + TILE)))
+    return tiles
+
+
 def _periodic_noise(rng: np.random.Generator, h: int, w: int, scale: float) -> np.ndarray:
     """Smooth noise that tiles seamlessly (Gaussian-filtered white noise, via FFT), 0..1."""
     white = rng.standard_normal((h, w))
@@ -104,7 +133,7 @@ class Effects:
         self.unit = lh / 360.0  # one "360p pixel" in layer pixels
         self.field_size = (max(4, math.ceil(lw / FIELD_STEP)), max(4, math.ceil(lh / FIELD_STEP)))
         depth = analysis.depth.astype(np.float32)
-        self._depth_layer = _resize(depth, lw, lh)
+        self._depth_layer = self._depth_layer0 = _resize(depth, lw, lh)
         self._depth_field = _resize(depth, *self.field_size)
         small = analysis_image(image) if image is not None else None
         if small is not None and small.shape[:2] != depth.shape:
@@ -114,6 +143,7 @@ class Effects:
         self._matte = analysis.matte.astype(np.float32)
         self._depth = depth
         self._visible: dict[float, np.ndarray] = {}
+        self._visible0 = self._visible  # for the identity pose, kept across frames
         self._particles: dict[str, dict[str, np.ndarray]] = {}
         for name in self.effects:
             self._particles[name] = self._make_particles(name)
@@ -125,7 +155,7 @@ class Effects:
                                _periodic_noise(rng, fh * 2, fw * 2, 0.025))
             self._fog_dir = rng.uniform(0, 2 * math.pi, 2)
             # fog thickens with distance: none on the nearest things
-            self._far = 1.0 - _smoothstep(0.1, 0.75, self._depth_field)
+            self._far = self._far0 = 1.0 - _smoothstep(0.1, 0.75, self._depth_field)
             # its colour: the far part of the photo, lifted toward a pale grey, so a night
             # scene gets a dim fog and a bright one a pale fog
             grey = np.array([0.8, 0.82, 0.85], np.float32)
@@ -141,6 +171,10 @@ class Effects:
         # the local-motion grid: ~90 rows whatever the output size (its shortest
         # wavelength is 7% of the frame height, so 6+ samples per wave)
         self._step = max(FIELD_STEP, round(height / 90))
+        gw, gh = self._motion_grid_size()
+        self._grid_x, self._grid_y = np.meshgrid(
+            (np.arange(gw, dtype=np.float32) + 0.5) * self._step / height,
+            (np.arange(gh, dtype=np.float32) + 0.5) * self._step / height)
         self._motion = self._make_motion() if self.motions else None
         self._ramp_x = np.arange(width, dtype=np.float32)[None, :]
         self._ramp_y = np.arange(height, dtype=np.float32)[:, None]
@@ -255,7 +289,7 @@ class Effects:
                                        + 3 * p["phase"]) ** 2
         fade = np.clip(1.0 - (travelled / 1.1) ** 2, 0.0, 1.0) * np.clip(travelled / 0.1, 0, 1)
         core_sigma = (0.5 + 0.9 * p["z"].mean()) * self.unit
-        weight = (p["bright"] * flicker * fade * (0.5 + 0.6 * p["z"])
+        weight = (p["bright"] * flicker * fade * (0.8 + 0.8 * p["z"])
                   * 2 * math.pi * core_sigma ** 2).astype(np.float32)
         points = _splat((lh, lw), x * lw, y * lh, weight)
         core = cv2.GaussianBlur(points, (0, 0), core_sigma)
@@ -412,30 +446,43 @@ class Effects:
             # tiles without motion can be skipped without a seam
             mask = np.clip((mask * 1.5 - MASK_FLOOR) / (1.0 - MASK_FLOOR), 0.0, 1.0)
             masks[name] = _resize(mask, *self._motion_grid_size()).astype(np.float32)
-        gw, gh = self._motion_grid_size()
-        width, height = self.size
-        xs = (np.arange(gw, dtype=np.float32) + 0.5) * self._step / height
-        ys = (np.arange(gh, dtype=np.float32) + 0.5) * self._step / height
-        grid_x, grid_y = np.meshgrid(xs, ys)
-        union = np.zeros((gh, gw), np.float32)
-        for mask in masks.values():
-            union = np.maximum(union, mask)
-        # resample only the tiles where some motion applies (a tile is TILE x TILE cells)
-        tiles = []
-        for cy in range(0, gh, TILE):
-            for cx in range(0, gw, TILE):
-                near = union[max(0, cy - 1):cy + TILE + 1, max(0, cx - 1):cx + TILE + 1]
-                if float(near.max()) > 0.0:
-                    tiles.append((cy, min(gh, cy + TILE), cx, min(gw, cx + TILE)))
         rng = self._rng("motion")
         m = self._matte
+        centre = (0.5, 0.5)
         if m.any():
             my, mx = np.nonzero(m)
-            centre = (float(mx.mean()) / m.shape[1] * width / height, float(my.mean()) / m.shape[0])
-        else:
-            centre = (0.5 * width / height, 0.5)
-        return {"masks": masks, "x": grid_x, "y": grid_y, "tiles": tiles,
-                "phase": rng.uniform(0, 2 * math.pi, 24), "centre": centre}
+            centre = ((float(mx.mean()) + 0.5) / m.shape[1], (float(my.mean()) + 0.5) / m.shape[0])
+        return {"masks": masks, "masks0": masks, "tiles": _tiles(masks),
+                "phase": rng.uniform(0, 2 * math.pi, 24), "centre0": centre,
+                "centre": self._centre(centre, None)}
+
+    def _centre(self, centre: tuple[float, float], pose: Pose | None) -> tuple[float, float]:
+        """A photo point (0..1) in frame coordinates, in units of the frame height."""
+        width, height = self.size
+        x, y = centre[0] * width - 0.5, centre[1] * height - 0.5
+        if pose is not None and not pose.is_identity:
+            ax, bx, ay, by = affine(pose, self.size, self.size)
+            x, y = (x - bx) / ax, (y - by) / ay
+        return ((x + 0.5) / height, (y + 0.5) / height)
+
+    def _follow_pose(self, pose: Pose | None) -> None:
+        """Bring the depth-bound maps into the frame the camera shows at `pose`."""
+        identity = pose is None or pose.is_identity
+        self._visible = self._visible0 if identity else {}
+        self._depth_layer = self._depth_layer0 if identity else _follow(
+            self._depth_layer0, pose, self.layer_size)
+        if "fog" in self.effects:
+            self._far = self._far0 if identity else _follow(self._far0, pose, self.field_size)
+        if self._motion is not None:
+            masks0 = self._motion["masks0"]
+            assert isinstance(masks0, dict)
+            masks = masks0 if identity else {
+                name: _follow(mask, pose, (mask.shape[1], mask.shape[0]))
+                for name, mask in masks0.items()}
+            centre0 = self._motion["centre0"]
+            assert isinstance(centre0, tuple)
+            self._motion.update(masks=masks, tiles=_tiles(masks),
+                                centre=self._centre(centre0, pose))
 
     def motion_mask(self, name: str) -> np.ndarray:
         """Where local motion `name` applies (0..1 at output size; zeros if it does not)."""
@@ -455,9 +502,8 @@ class Effects:
         assert self._motion is not None
         motion = self._motion
         masks = motion["masks"]
-        x, y, ph = motion["x"], motion["y"], motion["phase"]
-        assert isinstance(masks, dict) and isinstance(x, np.ndarray)
-        assert isinstance(y, np.ndarray) and isinstance(ph, np.ndarray)
+        x, y, ph = self._grid_x, self._grid_y, motion["phase"]
+        assert isinstance(masks, dict) and isinstance(ph, np.ndarray)
         px = self.size[1] / 720.0  # amplitudes are given in 720p pixels
         dx = np.zeros_like(x)
         dy = np.zeros_like(x)
@@ -573,12 +619,15 @@ class Effects:
             drawn = True
         return (planes if drawn else None), darken, fog
 
-    def apply(self, frame: np.ndarray, index: int) -> np.ndarray:
-        """The frame with local motion and overlays at frame `index`; never edits `frame`."""
+    def apply(self, frame: np.ndarray, index: int, pose: Pose | None = None) -> np.ndarray:
+        """The frame with local motion and overlays at frame `index`, its depth-bound parts
+        following the camera `pose` the frame was rendered at (None: the photo's own view);
+        never edits `frame`."""
         t = index / self.fps
         strength = self._ramp(t)
         if strength <= 0.0:
             return frame
+        self._follow_pose(pose)
         out = frame
         if self._motion is not None:
             out = self._move(out, t, strength)

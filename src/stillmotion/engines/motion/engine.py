@@ -260,5 +260,6 @@ class MotionEngine:
                               plan.height, plan.seed, plan.frame_count, plan.fps, image=image)
         last = max(1, plan.frame_count - 1)
         for i in range(plan.frame_count):
-            frame = renderer.render(pose_at(plan.beats, i / last, plan.focus))
-            yield effects.apply(frame, i) if effects is not None else frame
+            pose = pose_at(plan.beats, i / last, plan.focus)
+            frame = renderer.render(pose)
+            yield effects.apply(frame, i, pose) if effects is not None else frame

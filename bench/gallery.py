@@ -1,0 +1,185 @@
+"""Render a fixed gallery of shots to look at: real photos x prompts, both durations.
+
+    .venv/bin/python -m bench.gallery [OUT] [--only astronaut,rocket] [--quick] [--cost]
+
+Each clip goes through the same path as `stillmotion generate` (`RenderRequest.from_fields`
+then `pipeline.render_to_file` with the motion engine) into OUT (default bench/out/gallery,
+git-ignored) as <photo>__<prompt>__<duration>s<resolution>.mp4, plus a contact sheet PNG of
+the decoded MP4 (frames 0, 25%, 50%, 75% and the last) with the plan's reading of the
+prompt underneath. 4 s 360p for every photo and prompt; 8 s 720p for a subset (EIGHT).
+
+--cost prints what each effect and local motion adds per 720p frame (the engine's Effects
+applied to one photo's frame, best of 5 runs of 24 frames): wall time with OpenCV's threads,
+and CPU time on one thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import time
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+from skimage import data as skdata
+
+from stillmotion.engines import load_engine
+from stillmotion.engines.base import RenderRequest
+from stillmotion.engines.motion.director import EFFECTS, MOTIONS
+from stillmotion.engines.motion.effects import Effects
+from stillmotion.pipeline import EncoderOptions, render_to_file
+
+PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera", "motorcycle_left")
+PROMPTS = (
+    "slow push in",
+    "pan left then tilt up",
+    "orbit right around the subject",
+    "static camera, heavy rain",
+    "dolly zoom, fog",
+    "handheld, snow falling, wind in the trees",
+    "static camera, embers and sparkles, breathing",
+    "slow pull out, sunlight rays, bokeh, clouds drifting, water shimmering",
+)
+# 8 s 720p: a subset (each costs about 8x a 4 s 360p clip)
+EIGHT = (("astronaut", PROMPTS[1]), ("rocket", PROMPTS[3]), ("coffee", PROMPTS[4]),
+         ("camera", PROMPTS[5]), ("chelsea", PROMPTS[6]), ("rocket", PROMPTS[7]))
+SEED = 7
+SHEET_POINTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+THUMB_H = 216
+
+
+def photo(name: str) -> np.ndarray:
+    image = getattr(skdata, name)()
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    return np.ascontiguousarray(image[..., :3].astype(np.uint8))
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-").replace("--", "-")
+
+
+def decoded_frames(path: Path, indices: list[int]) -> list[np.ndarray]:
+    wanted = set(indices)
+    found: dict[int, np.ndarray] = {}
+    with av.open(str(path)) as container:
+        for i, frame in enumerate(container.decode(video=0)):
+            if i in wanted:
+                found[i] = frame.to_ndarray(format="rgb24")
+    return [found[i] for i in indices if i in found]
+
+
+def contact_sheet(path: Path, frame_count: int, caption: str, out: Path) -> None:
+    last = frame_count - 1
+    indices = [round(p * last) for p in SHEET_POINTS]
+    frames = decoded_frames(path, indices)
+    thumbs = []
+    for index, frame in zip(indices, frames, strict=True):
+        h, w = frame.shape[:2]
+        thumb = Image.fromarray(frame).resize((round(w * THUMB_H / h), THUMB_H),
+                                              Image.Resampling.LANCZOS)
+        ImageDraw.Draw(thumb).text((6, 4), f"#{index}", fill=(255, 255, 0))
+        thumbs.append(thumb)
+    width = sum(t.width for t in thumbs) + 4 * (len(thumbs) + 1)
+    sheet = Image.new("RGB", (width, THUMB_H + 8 + 34), (24, 24, 24))
+    x = 4
+    for thumb in thumbs:
+        sheet.paste(thumb, (x, 4))
+        x += thumb.width + 4
+    ImageDraw.Draw(sheet).text((6, THUMB_H + 10), caption, fill=(230, 230, 230))
+    sheet.save(out)
+
+
+def render(engine_name: str, name: str, prompt: str, duration: int, resolution: str,
+           out_dir: Path) -> dict[str, object]:
+    image = photo(name)
+    data = png_bytes(image)
+    request = RenderRequest.from_fields(
+        {"prompt": prompt, "duration": duration, "resolution": resolution,
+         "movement_amplitude": "auto", "seed": SEED, "bgm": False},
+        image.shape[1], image.shape[0])
+    stem = f"{name}__{slug(prompt)}__{duration}s{resolution}"
+    video = out_dir / f"{stem}.mp4"
+    record: dict[str, object] = {}
+    start = time.perf_counter()
+    plan = render_to_file(load_engine(engine_name), request, data, video, EncoderOptions(),
+                          on_plan=record.update)
+    seconds = time.perf_counter() - start
+    shot = {key: getattr(plan, key, None) for key in ("move", "effects", "motions", "amplitude")}
+    reading = (f"{plan.width}x{plan.height} {plan.frame_count}f  move={shot['move']}"
+               f"  effects={shot['effects']}  motions={shot['motions']}"
+               f"  amplitude={shot['amplitude']}")
+    contact_sheet(video, plan.frame_count, f'"{prompt}"  {reading}', out_dir / f"{stem}.png")
+    return {"clip": video.name, "seconds": round(seconds, 2), "frames": plan.frame_count,
+            "ms_per_frame": round(1000 * seconds / plan.frame_count, 1),
+            **shot}
+
+
+def effect_cost(name: str = "rocket") -> None:
+    """What each effect adds per 720p frame (Effects.apply alone, frames 24..47)."""
+    engine = load_engine("motion")
+    image = photo(name)
+    analysis = engine.analysis(image)  # type: ignore[attr-defined]
+    width, height = 1280, 720
+    frame = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    sets = [(t,) for t in (*EFFECTS, *MOTIONS)] + [("rain", "fog", "wind"),
+                                                   ("snow", "light", "leaves")]
+    print(f"effect cost per {width}x{height} frame on {name}: wall (OpenCV threads), "
+          "CPU (1 thread), ms")
+    threads = cv2.getNumThreads()
+    for tags in sets:
+        overlays = tuple(t for t in tags if t in EFFECTS)
+        motions = tuple(t for t in tags if t in MOTIONS)
+        effects = Effects(overlays, motions, analysis, width, height, SEED, 96, 24, image=image)
+        results = []
+        for clock, count in ((time.perf_counter, threads), (time.process_time, 1)):
+            cv2.setNumThreads(count)
+            effects.apply(frame, 30)
+            best = float("inf")
+            for _ in range(5):
+                start = clock()
+                for index in range(24, 48):
+                    effects.apply(frame, index)
+                best = min(best, (clock() - start) / 24 * 1000)
+            results.append(best)
+        cv2.setNumThreads(threads)
+        print(f"  {'+'.join(tags):22s} {results[0]:6.2f} {results[1]:6.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", default="bench/out/gallery", type=Path)
+    parser.add_argument("--only", default="", help="comma-separated photo names")
+    parser.add_argument("--quick", action="store_true", help="4 s 360p clips only")
+    parser.add_argument("--cost", action="store_true", help="only measure effect costs")
+    args = parser.parse_args()
+    if args.cost:
+        effect_cost()
+        return
+    out_dir: Path = args.out
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = [n for n in args.only.split(",") if n] or list(PHOTOS)
+    jobs = [(n, p, 4, "360p") for n in names for p in PROMPTS]
+    if not args.quick:
+        jobs += [(n, p, 8, "720p") for n, p in EIGHT if n in names]
+    results = []
+    for name, prompt, duration, resolution in jobs:
+        result = render("motion", name, prompt, duration, resolution, out_dir)
+        results.append(result)
+        print(f"{result['clip']:90s} {result['ms_per_frame']:6.1f} ms/frame", flush=True)
+    (out_dir / "index.json").write_text(json.dumps(results, indent=1))
+    print(f"{len(results)} clips in {out_dir}")
+
+
+if __name__ == "__main__":
+    main()
