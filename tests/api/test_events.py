@@ -94,22 +94,48 @@ def test_keep_alive_and_a_change_made_through_another_connection(
     """A queued task: keep-alive comments while nothing changes; a cancel sent on another
     connection (possibly another API process) reaches the stream, which then ends."""
     comments: list[str] = []
-    started = threading.Event()
+    answers: list[int] = []
+    cancellers: list[threading.Thread] = []
     with two_api_processes.client() as client, two_api_processes.client() as canceller:
         task_id = submit(client, resolution="360p")
 
+        def cancel_later() -> None:
+            time.sleep(1.0)  # long enough for a few keep-alives
+            answer = canceller.post("/v3/async/task-cancel", json={"task_id": task_id})
+            answers.append(answer.status_code)
+
         def on_event(event: dict[str, Any]) -> None:
-            if event["task"]["status"] == "TASK_STATUS_QUEUED" and not started.is_set():
-                started.set()
-                def cancel_later() -> None:
-                    time.sleep(1.0)  # long enough for a few keep-alives
-                    answer = canceller.post("/v3/async/task-cancel", json={"task_id": task_id})
-                    assert answer.status_code == 200, answer.text
-                threading.Thread(target=cancel_later, daemon=True).start()
+            if event["task"]["status"] == "TASK_STATUS_QUEUED" and not cancellers:
+                cancellers.append(threading.Thread(target=cancel_later, daemon=True))
+                cancellers[0].start()
 
         events = read_stream(client, task_id, timeout=30, comments=comments,
                              on_event=on_event)
+        # Race: the stream can see FAILED before the cancel's own answer has arrived;
+        # wait for it before the client closes under it.
+        cancellers[0].join(10)
+    assert answers == [200]
     assert events[0]["task"]["status"] == "TASK_STATUS_QUEUED"
     assert events[-1]["task"]["status"] == "TASK_STATUS_FAILED"
     assert events[-1]["task"]["reason"] == "cancelled by the user"
     assert len(comments) >= 2, comments
+
+
+def test_open_streams_end_when_the_server_stops(two_api_processes: Server) -> None:
+    """SIGTERM with a stream open: the stream ends cleanly and the shutdown is not held
+    for uvicorn's graceful timeout (10 s)."""
+    with two_api_processes.client() as client:
+        task_id = submit(client, resolution="360p")
+        ended: list[str] = []
+
+        def follow() -> None:
+            ended.append(str(len(read_stream(client, task_id, timeout=30))))
+
+        reader = threading.Thread(target=follow, daemon=True)
+        reader.start()
+        time.sleep(1.0)  # the stream is open, the task stays queued (no workers)
+        started = time.monotonic()
+        two_api_processes.stop(timeout=30)
+        assert time.monotonic() - started < 5, "an open event stream held the shutdown"
+        reader.join(5)
+    assert ended == ["1"], "the stream did not end cleanly after its one event"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import FrameType
 
 from fastapi import FastAPI
 
@@ -16,6 +19,36 @@ from stillmotion.jobs.keys import KeyStore
 from stillmotion.jobs.store import Store
 from stillmotion.jobs.worker import make_blob_store
 from stillmotion.media.fetch import FetchLimits, make_client
+
+
+def _flag_shutdown(app: FastAPI) -> Callable[[], None]:
+    """Set `app.state.stopping` on SIGTERM/SIGINT, then run the server's own handler.
+
+    uvicorn waits up to its graceful timeout for open responses before shutting down; an
+    open task-events stream would hold every shutdown that long. The streams read this
+    flag and end themselves. Returns a function that puts the previous handlers back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous: dict[int, Callable[[int, FrameType | None], object]] = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        handler = signal.getsignal(sig)
+        if not callable(handler):  # no server handler to chain to: leave it alone
+            continue
+        previous[sig] = handler
+
+        def flag(signum: int, frame: FrameType | None,
+                 chained: Callable[[int, FrameType | None], object] = handler) -> None:
+            app.state.stopping = True
+            chained(signum, frame)
+
+        signal.signal(sig, flag)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -31,9 +64,11 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.http = make_client(limits)
+        restore_signals = _flag_shutdown(app)
         try:
             yield
         finally:
+            restore_signals()
             await app.state.http.aclose()
             store.close()
 
@@ -43,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
         "and its async Task Result API.",
     )
     app.state.settings = settings
+    app.state.stopping = False  # set on SIGTERM: open event streams end themselves
     app.state.fetch_limits = limits
     app.state.store = store
     app.state.keys = KeyStore(store.engine)

@@ -323,7 +323,9 @@ async def task_events(request: Request, owner: str = Depends(require_key),
                 yield ": keep-alive\n\n"
                 last_sent = time.monotonic()
             await asyncio.sleep(settings.events_poll_s)
-            if await request.is_disconnected():
+            # A server shutting down waits for open responses: end the stream (clients
+            # reconnect, e.g. EventSource does so by itself) rather than hold the drain.
+            if request.app.state.stopping or await request.is_disconnected():
                 return
             try:
                 fresh = store.get(current.id, owner)
