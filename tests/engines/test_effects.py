@@ -13,6 +13,7 @@ import pytest
 
 from stillmotion.engines.base import RenderRequest
 from stillmotion.engines.motion import MotionEngine, MotionPlan
+from stillmotion.engines.motion.camera import pose_at
 from stillmotion.engines.motion.effects import Effects
 from stillmotion.engines.motion.scene import analyse
 from tests.conftest import photo
@@ -107,6 +108,32 @@ def test_fog_flattens_the_far_more_than_the_near(name: str) -> None:
     assert far.mean() > 0.01 and near.mean() > 0.01
     assert float(ratio[far].mean()) < 0.9  # fog is visible where it is far
     assert float(ratio[far].mean()) < float(ratio[near].mean()) - 0.1
+
+
+@pytest.mark.parametrize("prompt", ["dolly zoom, fog", "push in fast, fog", "pan left, fog"])
+def test_fog_stays_on_the_far_things_as_the_camera_moves(prompt: str) -> None:
+    image = photo("rocket")
+    plan = plan_for(image, prompt)
+    assert plan.effects == ("fog",) and plan.zoom_max > 1.05
+    last = plan.frame_count - 1
+    foggy = frames(image, plan)[last]
+    bare = frames(image, replace(plan, effects=()))[last]
+    # the photo's depth as this frame shows it: the camera's zoom and window, in the test
+    pose = pose_at(plan.beats, 1.0, plan.focus)
+    depth = cv2.resize(_ENGINE.analysis(image).depth, (plan.width, plan.height))
+    ax = 1.0 / pose.zoom
+    matrix = np.array([[ax, 0.0, (pose.cx - 0.5 * ax) * plan.width + 0.5 * ax - 0.5],
+                       [0.0, ax, (pose.cy - 0.5 * ax) * plan.height + 0.5 * ax - 0.5]])
+    seen = cv2.warpAffine(depth, matrix, (plan.width, plan.height),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+    # fog lifts far things most: its gain follows the depth of what the frame shows,
+    # clearly better than the depth of the photo where it was before the camera moved
+    gain = (luma(foggy) - luma(bare)).ravel()
+    follows = float(np.corrcoef(gain, seen.ravel())[0, 1])
+    stays = float(np.corrcoef(gain, depth.ravel())[0, 1])
+    assert follows < -0.5
+    assert follows < stays - 0.04
 
 
 @pytest.mark.parametrize("name", ["coffee", "rocket", "camera"])
