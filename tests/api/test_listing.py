@@ -96,3 +96,18 @@ def test_listing_rejects_bad_parameters(api_only: httpx.Client, params: dict[str
 def test_listing_needs_a_key(api_only_server: Server) -> None:
     with httpx.Client(base_url=api_only_server.base_url) as anonymous:
         assert_error(anonymous.get(TASKS), 401, "FAILED_TO_AUTH")
+
+
+def test_extensions_are_in_the_openapi_document(api_only_server: Server) -> None:
+    schema = httpx.get(api_only_server.base_url + "/openapi.json").json()
+    paths = schema["paths"]
+    assert {"/v3/async/task-cancel", "/v3/async/tasks", "/v3/async/task-events"} <= set(paths)
+    cancel = paths["/v3/async/task-cancel"]["post"]
+    assert cancel["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/CancelRequest")
+    assert "task_id" in schema["components"]["schemas"]["CancelRequest"]["properties"]
+    assert {"404", "409"} <= set(cancel["responses"])
+    listing = paths["/v3/async/tasks"]["get"]
+    assert {p["name"] for p in listing["parameters"]} == {"status", "limit", "cursor"}
+    submit = paths["/v3/async/vidu-2.0-img2video"]["post"]
+    assert "Idempotency-Key" in {p["name"] for p in submit["parameters"]}

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from stillmotion import __version__, defaults
 from stillmotion.api.errors import install_error_handlers
 from stillmotion.api.routes import router
-from stillmotion.api.schemas import Img2VideoRequest
+from stillmotion.api.schemas import CancelRequest, Img2VideoRequest
 from stillmotion.config import Settings
 from stillmotion.jobs.keys import KeyStore
 from stillmotion.jobs.store import Store
@@ -85,15 +85,18 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.blobs = make_blob_store(settings)
     install_error_handlers(app)
     app.include_router(router)
-    # The submit route reads its body by hand (content type, size cap); publish the model.
+    # The submit and cancel routes read their bodies by hand (content type, size cap);
+    # publish their models.
     original_openapi = app.openapi
 
     def openapi() -> dict:  # type: ignore[type-arg]
         if app.openapi_schema:
             return app.openapi_schema
         schema = original_openapi()
-        schema.setdefault("components", {}).setdefault("schemas", {})["Img2VideoRequest"] = (
-            Img2VideoRequest.model_json_schema(ref_template="#/components/schemas/{model}"))
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (Img2VideoRequest, CancelRequest):
+            components[model.__name__] = model.model_json_schema(
+                ref_template="#/components/schemas/{model}")
         app.openapi_schema = schema
         return schema
 

@@ -168,7 +168,13 @@ def _key_reused(key: str) -> ApiError:
     "/v3/async/vidu-2.0-img2video", response_model=SubmitResponse, responses=ERRORS,
     summary="Vidu 2.0 Image to Video",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/Img2VideoRequest"}}}}},
+        "schema": {"$ref": "#/components/schemas/Img2VideoRequest"}}}},
+        "parameters": [{
+            "name": "Idempotency-Key", "in": "header", "required": False,
+            "schema": {"type": "string", "maxLength": defaults.MAX_IDEMPOTENCY_KEY_CHARS},
+            "description": "Our extension: a retry with the same key and body returns the "
+            "same task_id and creates nothing; another body is 409 IDEMPOTENCY_KEY_REUSED. "
+            "Remembered 24 hours per API key."}]},
 )
 async def submit_img2video(request: Request, owner: str = Depends(require_key)) -> SubmitResponse:
     """Queue an image-to-video task; the image is fetched and checked before the answer."""
@@ -345,7 +351,10 @@ def _not_found(task_id: str) -> ApiError:
 
 
 @router.post("/v3/async/task-cancel", response_model=TaskResult, responses=ERRORS,
-             summary="Cancel a task (extension)")
+             summary="Cancel a task (extension)",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": {
+                     "$ref": "#/components/schemas/CancelRequest"}}}}})
 async def task_cancel(request: Request, owner: str = Depends(require_key)) -> TaskResult:
     """Cancel a task: a queued one ends at once, a running one stops at its next frame.
 
