@@ -251,10 +251,10 @@ class Effects:
             segments = np.stack([np.stack([tail_x, tail_y], -1), np.stack([head_x, head_y], -1)],
                                 1)
             buffer = np.zeros((lh, lw), np.uint8)
-            thickness = 2 if z > 0.8 and lh >= 300 else 1
+            # one layer pixel wide (two at 720p), anti-aliased: thicker reads as bars
             cv2.polylines(buffer, list(np.round(segments * 16).astype(np.int32)), False, 255,
-                          thickness, cv2.LINE_AA, shift=4)
-            out += buffer.astype(np.float32) * ((0.12 + 0.3 * float(z)) / 255.0) \
+                          1, cv2.LINE_AA, shift=4)
+            out += buffer.astype(np.float32) * ((0.1 + 0.24 * float(z)) / 255.0) \
                 * self._visibility(float(z))
         return out * strength
 
@@ -407,6 +407,14 @@ class Effects:
             lap = cv2.Laplacian(gray, cv2.CV_32F)
             texture = np.sqrt(cv2.GaussianBlur(lap * lap, (0, 0), feather))
             texture = np.clip(texture / (float(np.percentile(texture, 90)) + 1e-6), 0, 1)
+            # thin structures (masts, wires, branches against the sky): a fine-scale texture
+            # map, grown by two pixels, so sky and water motion bends around them, never
+            # through them (the displacement's gradient then lies in the smooth part)
+            fine = np.sqrt(cv2.GaussianBlur(lap * lap, (0, 0), 1.0))
+            fine = fine / (float(np.percentile(fine, 90)) + 1e-6)
+            structure = cv2.dilate((fine > 0.35).astype(np.uint8),
+                                   cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+            clear = 1.0 - cv2.GaussianBlur(structure.astype(np.float32), (0, 0), 1.0)
             gx = cv2.GaussianBlur(np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0)), (0, 0), feather)
             gy = cv2.GaussianBlur(np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1)), (0, 0), feather)
             horizontal = np.clip((gy - gx) / (gx + gy + 0.02) * 2, 0, 1)
@@ -418,6 +426,7 @@ class Effects:
         else:
             bright = np.ones_like(rows)
             texture = 1.0 - self._depth
+            clear = np.ones_like(rows)
             horizontal = np.zeros_like(rows)
             blue = np.zeros_like(rows)
         smooth = 1.0 - _smoothstep(0.15, 0.5, texture)
@@ -442,6 +451,8 @@ class Effects:
             else:
                 continue
             mask = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), feather)
+            if name in ("water", "clouds"):
+                mask = mask * clear
             # the products above rarely reach 1; below MASK_FLOOR the mask is exactly 0, so
             # tiles without motion can be skipped without a seam
             mask = np.clip((mask * 1.5 - MASK_FLOOR) / (1.0 - MASK_FLOOR), 0.0, 1.0)
