@@ -53,7 +53,10 @@ THUMB_H = 216
 
 
 def photo(name: str) -> np.ndarray:
-    image = getattr(skdata, name)()
+    if name == "motorcycle_left":
+        image = skdata.stereo_motorcycle()[0]
+    else:
+        image = getattr(skdata, name)()
     if image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
     return np.ascontiguousarray(image[..., :3].astype(np.uint8))

@@ -37,6 +37,7 @@ import cv2
 import numpy as np
 
 from stillmotion.engines.motion.camera import Pose
+from stillmotion.engines.motion.director import EFFECTS
 from stillmotion.engines.motion.projection import affine
 from stillmotion.engines.motion.scene import Analysis, analysis_image
 
@@ -143,6 +144,7 @@ class Effects:
         self._matte = analysis.matte.astype(np.float32)
         self._depth = depth
         self._visible: dict[float, np.ndarray] = {}
+        self._buffers: list[np.ndarray] = []
         self._visible0 = self._visible  # for the identity pose, kept across frames
         self._particles: dict[str, dict[str, np.ndarray]] = {}
         for name in self.effects:
@@ -463,7 +465,8 @@ class Effects:
         if m.any():
             my, mx = np.nonzero(m)
             centre = ((float(mx.mean()) + 0.5) / m.shape[1], (float(my.mean()) + 0.5) / m.shape[0])
-        return {"masks": masks, "masks0": masks, "tiles": _tiles(masks),
+        tiles = _tiles(masks)
+        return {"masks": masks, "masks0": masks, "tiles": tiles, "tiles0": tiles,
                 "phase": rng.uniform(0, 2 * math.pi, 24), "centre0": centre,
                 "centre": self._centre(centre, None)}
 
@@ -492,8 +495,8 @@ class Effects:
                 for name, mask in masks0.items()}
             centre0 = self._motion["centre0"]
             assert isinstance(centre0, tuple)
-            self._motion.update(masks=masks, tiles=_tiles(masks),
-                                centre=self._centre(centre0, pose))
+            tiles = self._motion["tiles0"] if identity else _tiles(masks)
+            self._motion.update(masks=masks, tiles=tiles, centre=self._centre(centre0, pose))
 
     def motion_mask(self, name: str) -> np.ndarray:
         """Where local motion `name` applies (0..1 at output size; zeros if it does not)."""
@@ -556,7 +559,8 @@ class Effects:
             dy += mask * (amp * wy)
         return dx * strength, dy * strength
 
-    def _move(self, frame: np.ndarray, t: float, strength: float) -> np.ndarray:
+    def _move(self, frame: np.ndarray, t: float, strength: float,
+              into: np.ndarray | None = None) -> np.ndarray:
         """Resample the active tiles through identity + the field enlarged from the grid.
 
         Each tile's field is enlarged from its grid cells plus a one-cell margin by the
@@ -570,7 +574,11 @@ class Effects:
         width, height = self.size
         gh, gw = dx.shape
         step = self._step
-        out = frame.copy()
+        if into is None:
+            out = frame.copy()
+        else:
+            out = into
+            np.copyto(out, frame)
         for cy0, cy1, cx0, cx1 in tiles:
             y0, y1 = cy0 * step, min(height, cy1 * step)
             x0, x1 = cx0 * step, min(width, cx1 * step)
@@ -640,22 +648,29 @@ class Effects:
             return frame
         self._follow_pose(pose)
         out = frame
+        overlays = any(name in EFFECTS for name in self.effects)
         if self._motion is not None:
-            out = self._move(out, t, strength)
+            out = self._move(out, t, strength, self._scratch(0) if overlays else None)
         light, darken, fog = self.layer(t, strength)
         width, height = self.size
+        # Full-size intermediates live in scratch buffers reused from frame to frame: a
+        # fresh 2.7 MB array per step costs more in page faults than the arithmetic on it.
+        # Only the returned frame is new (the consumer may still hold earlier frames).
         if fog is None:
             if light is None:
                 return out
             # screen: 255 - (255 - f)(255 - L) / 255, with f darkened by d first
             layer8 = cv2.merge([cv2.convertScaleAbs(plane, alpha=255.0) for plane in light])
-            layer8 = cv2.resize(layer8, (width, height), interpolation=cv2.INTER_LINEAR)
-            inverse = cv2.bitwise_not(out)
+            layer8 = cv2.resize(layer8, (width, height), dst=self._scratch(1),
+                                interpolation=cv2.INTER_LINEAR)
+            cv2.bitwise_not(layer8, dst=layer8)
+            inverse = cv2.bitwise_not(out, dst=self._scratch(2))
             if darken < 1.0:
                 # darkening f by d is, on the inverse, 255 - d * (255 - inverse)
-                inverse = cv2.addWeighted(inverse, darken, inverse, 0.0, 255.0 * (1.0 - darken))
-            screened = cv2.multiply(inverse, cv2.bitwise_not(layer8), scale=1.0 / 255.0)
-            return cv2.bitwise_not(screened)
+                cv2.addWeighted(inverse, darken, inverse, 0.0, 255.0 * (1.0 - darken),
+                                dst=inverse)
+            cv2.multiply(inverse, layer8, dst=inverse, scale=1.0 / 255.0)
+            return cv2.bitwise_not(inverse)
         # with fog: out = f * keep + add, composed at layer size: darken, then a blend toward
         # the fog colour (opacity a), then the light layer screened over it
         keep_mono = (1.0 - fog) * darken
@@ -669,6 +684,16 @@ class Effects:
                 add = add * through + light[c]
             keeps.append(cv2.convertScaleAbs(keep, alpha=255.0))
             adds.append(cv2.convertScaleAbs(add, alpha=255.0))
-        keep8 = cv2.resize(cv2.merge(keeps), (width, height), interpolation=cv2.INTER_LINEAR)
-        add8 = cv2.resize(cv2.merge(adds), (width, height), interpolation=cv2.INTER_LINEAR)
-        return cv2.add(cv2.multiply(out, keep8, scale=1.0 / 255.0), add8)
+        keep8 = cv2.resize(cv2.merge(keeps), (width, height), dst=self._scratch(1),
+                           interpolation=cv2.INTER_LINEAR)
+        add8 = cv2.resize(cv2.merge(adds), (width, height), dst=self._scratch(2),
+                          interpolation=cv2.INTER_LINEAR)
+        kept = cv2.multiply(out, keep8, dst=keep8, scale=1.0 / 255.0)
+        return cv2.add(kept, add8)
+
+    def _scratch(self, slot: int) -> np.ndarray:
+        """A full-size RGB uint8 buffer kept for this task (contents undefined)."""
+        while len(self._buffers) <= slot:
+            width, height = self.size
+            self._buffers.append(np.empty((height, width, 3), np.uint8))
+        return self._buffers[slot]
