@@ -243,6 +243,7 @@ def test_analysis_size_photos_and_odd_output_sizes() -> None:
     analysis = analyse(image)
     for size in ((157, 201), (333, 187)):
         base = cv2.resize(image, size)
-        effects = Effects(OVERLAYS, MOTIONS, analysis, *size, 1, 24, 24, image=image)
-        out = effects.apply(base, 23)
-        assert out.shape == base.shape and not np.array_equal(out, base)
+        for source in (image, None):  # without the photo, masks fall back to depth cues
+            effects = Effects(OVERLAYS, MOTIONS, analysis, *size, 1, 24, 24, image=source)
+            out = effects.apply(base, 23)
+            assert out.shape == base.shape and not np.array_equal(out, base)
