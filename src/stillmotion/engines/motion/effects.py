@@ -217,7 +217,7 @@ class Effects:
             z = np.repeat([0.4, 0.85], [int(45 * area), int(20 * area)])
             slant = float(rng.uniform(-0.03, 0.03))
         elif name == "sparkles":
-            z = np.full(int(55 * area), 0.7)
+            z = np.full(int(70 * area), 0.7)
             slant = 0.0
         elif name == "bokeh":
             z = np.full(max(6, int(12 * area)), 0.1)
@@ -290,12 +290,12 @@ class Effects:
         flicker = 0.55 + 0.45 * np.sin(2 * math.pi * (2.0 + 3.0 * p["freq"]) * t
                                        + 3 * p["phase"]) ** 2
         fade = np.clip(1.0 - (travelled / 1.1) ** 2, 0.0, 1.0) * np.clip(travelled / 0.1, 0, 1)
-        core_sigma = (0.5 + 0.9 * p["z"].mean()) * self.unit
+        core_sigma = (0.8 + 1.1 * float(p["z"].mean())) * self.unit
         weight = (p["bright"] * flicker * fade * (0.8 + 0.8 * p["z"])
                   * 2 * math.pi * core_sigma ** 2).astype(np.float32)
         points = _splat((lh, lw), x * lw, y * lh, weight)
         core = cv2.GaussianBlur(points, (0, 0), core_sigma)
-        glow = cv2.GaussianBlur(points, (0, 0), 4 * core_sigma) * 5.0
+        glow = cv2.GaussianBlur(points, (0, 0), 3.5 * core_sigma) * 6.0
         return np.minimum(core, 1.0) * strength, np.minimum(glow, 1.0) * strength
 
     def _sparkles(self, t: float, strength: float) -> np.ndarray:
@@ -305,15 +305,15 @@ class Effects:
         y = np.mod(p["y"] + 0.004 * np.cos(0.4 * t + p["phase"]), 1.0) * lh
         twinkle = np.maximum(0.0, np.sin(2 * math.pi * (0.3 + 0.8 * p["freq"]) * t
                                          + p["phase"])) ** 6
-        sigma = 0.6 * self.unit
+        sigma = 0.8 * self.unit
         weight = (p["bright"] * twinkle * 2 * math.pi * sigma ** 2).astype(np.float32)
         points = _splat((lh, lw), x, y, weight)
         core = cv2.GaussianBlur(points, (0, 0), sigma)
-        reach = max(2, round(5 * self.unit))
+        reach = max(2, round(8 * self.unit))
         ray = np.exp(-np.abs(np.arange(-reach, reach + 1, dtype=np.float32)) / (reach / 3))
         one = np.ones(1, np.float32)
         spikes = (cv2.sepFilter2D(points, -1, ray, one) + cv2.sepFilter2D(points, -1, one, ray))
-        return np.minimum(core + 0.45 * spikes, 1.0) * strength
+        return np.minimum(core + 0.8 * spikes, 1.0) * strength
 
     def _bokeh(self, t: float, strength: float, planes: list[np.ndarray]) -> None:
         p = self._particles["bokeh"]
@@ -328,7 +328,7 @@ class Effects:
                                                + p["phase"][i])) * lh
             far = 1.0 - float(self._depth_layer[int(np.clip(cy, 0, lh - 1)),
                                                  int(np.clip(cx, 0, lw - 1))])
-            level = (0.07 + 0.09 * p["bright"][i]) * (0.35 + 0.65 * far) * (
+            level = (0.09 + 0.1 * p["bright"][i]) * (0.5 + 0.5 * far) * (
                 0.8 + 0.2 * math.sin(2 * math.pi * 0.2 * p["freq"][i] * t + p["phase"][i]))
             x0, x1 = max(0, int(cx - radius - 2)), min(lw, int(cx + radius + 3))
             y0, y1 = max(0, int(cy - radius - 2)), min(lh, int(cy + radius + 3))
