@@ -127,13 +127,16 @@ def test_fog_stays_on_the_far_things_as_the_camera_moves(prompt: str) -> None:
     seen = cv2.warpAffine(depth, matrix, (plan.width, plan.height),
                           flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                           borderMode=cv2.BORDER_REPLICATE)
-    # fog lifts far things most: its gain follows the depth of what the frame shows,
-    # clearly better than the depth of the photo where it was before the camera moved
-    gain = (luma(foggy) - luma(bare)).ravel()
-    follows = float(np.corrcoef(gain, seen.ravel())[0, 1])
-    stays = float(np.corrcoef(gain, depth.ravel())[0, 1])
-    assert follows < -0.5
-    assert follows < stays - 0.04
+    # the fog leaves alone what is nearest in this frame, not what was nearest in the photo
+    # before the camera moved (which would veil part of the subject and clear a ghost
+    # of it beside)
+    gain = luma(foggy) - luma(bare)
+    near_seen = float(gain[seen > np.quantile(seen, 0.85)].mean())
+    near_before = float(gain[depth > np.quantile(depth, 0.85)].mean())
+    far_seen = float(gain[seen < np.quantile(seen, 0.3)].mean())
+    assert far_seen > 10.0
+    assert near_seen < 0.05 * far_seen
+    assert near_seen < 0.5 * near_before
 
 
 @pytest.mark.parametrize("name", ["coffee", "rocket", "camera"])

@@ -156,8 +156,9 @@ class Effects:
             self._fog_noise = (_periodic_noise(rng, fh * 2, fw * 2, 0.06),
                                _periodic_noise(rng, fh * 2, fw * 2, 0.025))
             self._fog_dir = rng.uniform(0, 2 * math.pi, 2)
-            # fog thickens with distance: none on the nearest things
-            self._far = self._far0 = 1.0 - _smoothstep(0.1, 0.75, self._depth_field)
+            # fog thickens with distance, steeply: the depth proxy's middle is often a
+            # subject it missed (a coat at the top of the frame), which fog must not veil
+            self._far = self._far0 = (1.0 - _smoothstep(0.0, 0.6, self._depth_field)) ** 2
             # its colour: the far part of the photo, lifted toward a pale grey, so a night
             # scene gets a dim fog and a bright one a pale fog
             grey = np.array([0.8, 0.82, 0.85], np.float32)
@@ -359,7 +360,7 @@ class Effects:
             layers.append(cv2.resize(moved[: h // 2 + 1, : w // 2 + 1], (fw, fh),
                                      interpolation=cv2.INTER_LINEAR))
         density = 0.65 * layers[0] + 0.35 * layers[1]
-        return np.clip(0.6 * self._far * (0.3 + 0.9 * density), 0.0, 0.75) * strength
+        return np.clip(0.65 * self._far * (0.3 + 0.9 * density), 0.0, 0.75) * strength
 
     def _make_light(self) -> dict[str, np.ndarray | float]:
         rng = self._rng("light")
