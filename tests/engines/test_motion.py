@@ -19,8 +19,8 @@ from stillmotion.engines.motion.scene import analyse
 from tests.conftest import photo, psnr
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera")
-BANDED_MOVES = ("push in", "pan left", "tilt down", "truck right", "pedestal up", "orbit left",
-                "dolly zoom", "handheld", "")
+BANDED_MOVES = ("push in", "pull out", "pan left", "tilt down", "truck right", "pedestal up",
+                "orbit left", "dolly zoom", "handheld", "push in then pull out", "")
 _DIS = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
 _ENGINE = MotionEngine()
 
@@ -199,14 +199,16 @@ def detected_move(frames: list[np.ndarray]) -> str:
 
 
 @pytest.mark.parametrize(("prompt", "expected"), [
-    ("push in", "zoom_in"), ("pan left", "pan_left"), ("pan right", "pan_right"),
+    ("push in", "zoom_in"), ("pull out", "zoom_out"), ("pan left", "pan_left"),
+    ("pan right", "pan_right"),
     ("tilt up", "tilt_up"), ("tilt down", "tilt_down"), ("truck left", "pan_left"),
     ("pedestal down", "tilt_down"),
 ])
 def test_the_requested_move_is_the_one_detected(prompt: str, expected: str) -> None:
-    """Judged from 40% of the clip on: frame 0 is the whole photo, so every travel must
-    first zoom in to make room (a pan from frame 0 to the end is geometrically a zoom
-    anchored at one edge); once it has, the motion must be the requested one."""
+    """Judged from 40% of the clip on: frame 0 is the whole photo, so every travel, and a
+    pull-out, must first zoom in to make room (a pan from frame 0 to the end is
+    geometrically a zoom anchored at one edge); once it has, the motion must be the
+    requested one."""
     for name in ("coffee", "camera"):
         frames = render(rgb(name), prompt, "medium")[1]
         assert detected_move(frames[38:]) == expected, name
@@ -244,6 +246,16 @@ def test_dolly_zoom_holds_the_subject_while_the_background_grows() -> None:
     _, frames = render(image, "dolly zoom", "large")
     subject, background = subject_and_background_flow(image, frames)
     assert background >= 1.5 * subject
+
+
+def test_pull_out_ends_on_the_whole_photo() -> None:
+    """A pull-out closes in first, then pulls back all the way: its last frame is frame 0's
+    framing again (no invented pixels, no bent lines)."""
+    plan, frames = render(rgb("rocket"), "pull out", "large")
+    last = pose_at(plan.beats, 1.0, plan.focus)
+    assert last.is_identity or abs(last.zoom - 1.0) < 1e-6
+    assert psnr(frames[-1], frames[0]) > 40.0
+    assert psnr(frames[len(frames) // 3], frames[0]) < 30.0  # it did move in between
 
 
 def test_static_camera_does_not_move() -> None:

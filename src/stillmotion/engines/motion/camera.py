@@ -33,7 +33,7 @@ class BeatPlan:
     offset: tuple[float, float] = (0.0, 0.0)  # window travel, fraction of the photo
     lateral: tuple[float, float] = (0.0, 0.0)  # extra shift of the nearest things
     depth_zoom: float = 0.0  # extra log-scale of the nearest things (negative: held)
-    recede: float = 0.0  # pull-out: how far the middle of the photo recedes
+    zoom_back: float = 0.0  # log-zoom handed back after the zoom span (a pull-out)
     shake: float = 0.0  # handheld amplitude, fraction of the frame
     phase: tuple[float, float, float] = (0.0, 0.0, 0.0)  # handheld noise phases
     zoom_span: float = 1.0  # share of the beat over which its zoom eases in
@@ -48,13 +48,11 @@ class Pose:
     cy: float
     lateral: tuple[float, float] = (0.0, 0.0)
     depth_zoom: float = 0.0
-    recede: float = 0.0
 
     @property
     def is_identity(self) -> bool:
         return (self.zoom == 1.0 and self.cx == 0.5 and self.cy == 0.5
-                and self.lateral == (0.0, 0.0) and self.depth_zoom == 0.0
-                and self.recede == 0.0)
+                and self.lateral == (0.0, 0.0) and self.depth_zoom == 0.0)
 
 
 def smootherstep(t: float) -> float:
@@ -106,22 +104,25 @@ def pose_at(beats: tuple[BeatPlan, ...], t: float, focus: tuple[float, float]) -
     aim_zoom = 0.0  # zoom that aims at the focus (push-ins), not room made for travel
     ox = oy = 0.0
     lx = ly = 0.0
-    depth_zoom = recede = 0.0
+    depth_zoom = 0.0
     for beat in beats:
         span = max(1e-6, beat.end - beat.start)
         e = smootherstep((t - beat.start) / span)
         # Travel beats zoom in first (the zoom is their room to move), then travel, so
         # the travel reads as a pan rather than as a zoom anchored at one edge.
-        zoom_part = beat.zoom * smootherstep((t - beat.start) / (span * beat.zoom_span))
+        into = span * beat.zoom_span
+        zoom_part = beat.zoom * smootherstep((t - beat.start) / max(1e-6, into))
+        if beat.zoom_back:
+            zoom_part -= beat.zoom_back * smootherstep(
+                (t - beat.start - into) / max(1e-6, span - into))
         log_zoom += zoom_part
-        if beat.zoom_span >= 1.0:
-            aim_zoom += zoom_part
+        if beat.offset == (0.0, 0.0) and beat.lateral == (0.0, 0.0):
+            aim_zoom += zoom_part  # travel beats zoom only to make room; the rest aim
         ox += beat.offset[0] * e
         oy += beat.offset[1] * e
         lx += beat.lateral[0] * e
         ly += beat.lateral[1] * e
         depth_zoom += beat.depth_zoom * e
-        recede += beat.recede * e
         sx, sy, sz = _shake(beat, t, e)
         ox, oy, log_zoom = ox + sx, oy + sy, log_zoom + sz
     log_zoom = max(0.0, log_zoom)
@@ -139,4 +140,4 @@ def pose_at(beats: tuple[BeatPlan, ...], t: float, focus: tuple[float, float]) -
     bound_y = max(0.0, max_offset(zoom) - abs(ly))
     cx = min(0.5 + bound_x, max(0.5 - bound_x, cx))
     cy = min(0.5 + bound_y, max(0.5 - bound_y, cy))
-    return Pose(zoom=zoom, cx=cx, cy=cy, lateral=(lx, ly), depth_zoom=depth_zoom, recede=recede)
+    return Pose(zoom=zoom, cx=cx, cy=cy, lateral=(lx, ly), depth_zoom=depth_zoom)

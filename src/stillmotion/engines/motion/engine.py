@@ -37,8 +37,7 @@ PAN_TRAVEL = 0.085  # window travel, fraction of the photo
 TRUCK_TRAVEL = 0.06
 NEAR_EXTRA = 0.08  # how much further the nearest things shift on a truck or pedestal
 DEPTH_PUSH = 0.08  # how much faster the nearest things grow on a push-in
-RECEDE = 0.10
-RECEDE_MAX = 0.22  # past this the compressed rim of the recession field looks like a lens
+PULL_ROOM_SPAN = 0.3  # a lone pull-out spends this share of its beat closing in
 HANDHELD_SHAKE = 0.006
 HANDHELD_DRIFT = 0.03
 SUBJECT_CONFIDENCE = 0.25  # below this the matte is not trusted to aim at
@@ -96,10 +95,13 @@ def _beat_plan(beat: Beat, start: float, end: float, scale: float, confidence: f
     if m == "push_in":
         return BeatPlan(m, start, end, zoom=PUSH_ZOOM * s, depth_zoom=DEPTH_PUSH * s * c)
     if m == "pull_out":
-        # The photo is the widest view there is, so pulling back makes the middle recede
-        # (a parallax pull-back) instead of revealing pixels that do not exist. Recession
-        # saturates at RECEDE_MAX, so a pull-out may fall short of the faster bands.
-        return BeatPlan(m, start, end, zoom=-min(zoom_so_far, PUSH_ZOOM * s), recede=RECEDE * s)
+        # The photo is the widest view there is, so a pull-out first closes in on the
+        # subject (quickly, as a travel makes its room) and then pulls back to the whole
+        # photo: it ends on frame 0's framing, and never invents pixels or bends lines.
+        if zoom_so_far > 0:  # after a push-in: simply give that zoom back
+            return BeatPlan(m, start, end, zoom_back=zoom_so_far, zoom_span=0.0)
+        room = PUSH_ZOOM * s
+        return BeatPlan(m, start, end, zoom=room, zoom_back=room, zoom_span=PULL_ROOM_SPAN)
     if m in ("pan_left", "pan_right"):
         return _travel(m, start, end, offset=(sign * PAN_TRAVEL * s, 0.0))
     if m in ("tilt_up", "tilt_down"):
@@ -154,11 +156,12 @@ def _scale(beats: tuple[BeatPlan, ...], k: float) -> tuple[BeatPlan, ...]:
     for beat in beats:
         offset = (beat.offset[0] * k, beat.offset[1] * k)
         lateral = (beat.lateral[0] * k, beat.lateral[1] * k)
-        travel = beat.zoom_span < 1.0  # its zoom is derived from its travel, not scaled
+        # A travel's zoom is the room its travel needs, derived rather than scaled.
+        travel = beat.zoom_span < 1.0 and (offset != (0.0, 0.0) or lateral != (0.0, 0.0))
         scaled.append(replace(
             beat, zoom=travel_zoom(offset, lateral) if travel else beat.zoom * k,
-            offset=offset, lateral=lateral, depth_zoom=beat.depth_zoom * k,
-            recede=min(RECEDE_MAX, beat.recede * k), shake=beat.shake * k))
+            zoom_back=beat.zoom_back * k, offset=offset, lateral=lateral,
+            depth_zoom=beat.depth_zoom * k, shake=beat.shake * k))
     return tuple(scaled)
 
 
@@ -249,7 +252,7 @@ class MotionEngine:
     def frames(self, plan: Plan, image: np.ndarray) -> Iterator[np.ndarray]:
         if not isinstance(plan, MotionPlan):
             raise TypeError("the motion engine renders MotionPlans only")
-        needs_depth = any(b.lateral != (0.0, 0.0) or b.depth_zoom or b.recede
+        needs_depth = any(b.lateral != (0.0, 0.0) or b.depth_zoom
                           for b in plan.beats)
         depth = self.analysis(image).depth if needs_depth else None
         renderer = FrameRenderer(image, plan.width, plan.height, plan.zoom_max, depth,

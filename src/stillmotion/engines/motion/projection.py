@@ -4,7 +4,7 @@ grid, to predict how much motion a shot will show before rendering it).
 
 Output pixel p looks at affine(p + d(p)): the affine part is the camera window (zoom and
 centre); d is a smooth, depth-weighted displacement that makes near things move further
-than far ones (parallax), or makes the middle of the photo recede (pull-out).
+than far ones (parallax).
 """
 
 from __future__ import annotations
@@ -35,16 +35,6 @@ def ellipse_falloff(gx: np.ndarray, gy: np.ndarray, width: int, height: int) -> 
     return np.where(r2 < 1.0, (1.0 - r2) ** 2, 0.0).astype(np.float32)
 
 
-def plateau_falloff(gx: np.ndarray, gy: np.ndarray, width: int, height: int,
-                    flat: float = 0.35) -> np.ndarray:
-    """1 inside the middle `flat` of the inscribed ellipse, easing to 0 at its rim: a region
-    scaled by it shrinks uniformly (no bulge), and only the rim is compressed."""
-    r = np.sqrt(((gx + 0.5 - width / 2) / (width / 2)) ** 2
-                + ((gy + 0.5 - height / 2) / (height / 2)) ** 2)
-    t = np.clip((r - flat) / (1.0 - flat), 0.0, 1.0)
-    return (1.0 - t * t * t * (t * (6.0 * t - 15.0) + 10.0)).astype(np.float32)
-
-
 def near_weight(depth: np.ndarray, columns: int, rows: int) -> np.ndarray:
     """0 for the farthest tenth of the picture, 1 for the nearest tenth, smooth between."""
     field = cv2.resize(depth.astype(np.float32), (columns, rows), interpolation=cv2.INTER_AREA)
@@ -54,8 +44,7 @@ def near_weight(depth: np.ndarray, columns: int, rows: int) -> np.ndarray:
 
 
 def has_parallax(pose: Pose, near: np.ndarray | None) -> bool:
-    return pose.recede != 0.0 or (near is not None and (
-        pose.lateral != (0.0, 0.0) or pose.depth_zoom != 0.0))
+    return near is not None and (pose.lateral != (0.0, 0.0) or pose.depth_zoom != 0.0)
 
 
 def displacement(pose: Pose, gx: np.ndarray, gy: np.ndarray, near: np.ndarray | None,
@@ -75,10 +64,6 @@ def displacement(pose: Pose, gx: np.ndarray, gy: np.ndarray, near: np.ndarray | 
             shrink = np.exp(-pose.depth_zoom * near * falloff) - 1.0
             dx += (gx - fx) * shrink
             dy += (gy - fy) * shrink
-    if pose.recede != 0.0:
-        push = pose.recede * plateau_falloff(gx, gy, width, height)
-        dx += (gx + 0.5 - width / 2) * push
-        dy += (gy + 0.5 - height / 2) * push
     return dx, dy
 
 
