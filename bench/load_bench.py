@@ -32,7 +32,6 @@ import random
 import re
 import resource
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tests.conftest import Server as TestServer
 
 from bench.render_bench import (
     REPO,
@@ -63,55 +63,15 @@ WARMUP_REQUESTS = 200
 
 # --- the server ------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """`stillmotion serve` in a child process: SQLite and local files in a temporary dir."""
+class Server(TestServer):
+    """The test suite's real `stillmotion serve` child process, plus CPU accounting."""
 
     def __init__(self, data_dir: Path, workers: int, api_processes: int = 1) -> None:
-        self.data_dir, self.workers, self.port = data_dir, workers, free_port()
-        self.api_processes = api_processes
-        self.process: subprocess.Popen[bytes] | None = None
-        self.key = ""
-
-    def cli(self, *args: str) -> str:
-        return subprocess.run(
-            [sys.executable, "-m", "stillmotion.cli", *args, "--data-dir", str(self.data_dir)],
-            capture_output=True, text=True, check=True, timeout=120).stdout.strip()
-
-    def start(self) -> Server:
-        self.key = self.cli("keys", "create", "bench").splitlines()[-1].strip()
-        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - closed below
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "stillmotion.cli", "serve", "--data-dir", str(self.data_dir),
-             "--host", HOST, "--port", str(self.port), "--workers", str(self.workers),
-             "--api-processes", str(self.api_processes)],
-            stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log()}")
-            try:
-                with socket.create_connection((HOST, self.port), timeout=1) as s:
-                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                    if s.recv(64).startswith(b"HTTP/1.1 200"):
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server did not become healthy:\n{self.log()}")
-
-    def log(self) -> str:
-        path = self.data_dir / "server.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        super().__init__(data_dir, workers=workers,
+                         env={"STILLMOTION_API_PROCESSES": str(api_processes)})
 
     def cpu_s(self) -> float:
-        """User + system CPU of the server and its children (render workers) so far."""
+        """User + system CPU of the server and its children (API processes, workers)."""
         import psutil
 
         assert self.process is not None
@@ -124,15 +84,6 @@ class Server:
             except psutil.NoSuchProcess:
                 pass
         return total
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 # --- requests --------------------------------------------------------------------------------

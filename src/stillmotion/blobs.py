@@ -91,9 +91,6 @@ class LocalBlobStore:
     def read_bytes(self, key: str) -> bytes:
         return self.path(key).read_bytes()
 
-    def exists(self, key: str) -> bool:
-        return self.path(key).is_file()
-
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
 

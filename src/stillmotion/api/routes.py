@@ -213,13 +213,12 @@ def _task_result(request: Request, task: Task) -> TaskResult:
         ttl = settings.video_url_ttl_s
         videos.append(VideoResult(video_url=blobs.signed_url(task.output_key, ttl, base),
                                   video_url_ttl=str(ttl)))
-    request_info = json.dumps({"request": task.request, "plan": task.plan}, sort_keys=True)
     return TaskResult(
         task=TaskInfo(task_id=task.id, status=_STATUS[task.status],  # type: ignore[arg-type]
                       reason=task.reason if task.status == FAILED else "",
                       eta=store.eta_s(task), progress_percent=task.progress),
         extra=TaskExtra(seed=str(task.request["seed"]), debug_info=DebugInfo(
-            request_info=request_info, submit_time_ms=str(task.submit_ms),
+            request_info=task.request_info, submit_time_ms=str(task.submit_ms),
             execute_time_ms=str(task.execute_ms or ""),
             complete_time_ms=str(task.complete_ms or ""))),
         videos=videos,

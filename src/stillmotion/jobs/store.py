@@ -77,7 +77,7 @@ class Task:
     owner: str
     status: str
     request: dict[str, Any]
-    plan: dict[str, Any] | None
+    plan_json: str | None  # kept as stored (sorted-key JSON): polls show it, never parse it
     input_key: str
     image_width: int
     image_height: int
@@ -93,12 +93,19 @@ class Task:
     complete_ms: int | None
     output_key: str | None
 
+    @property
+    def request_info(self) -> str:
+        """`{"plan": ..., "request": ...}` as sorted-key JSON, spliced from the stored texts
+        (both written with sort_keys), so a poll neither parses nor re-serialises the plan."""
+        request = json.dumps(self.request, sort_keys=True)
+        return f'{{"plan": {self.plan_json or "null"}, "request": {request}}}'
+
     @classmethod
     def from_row(cls, row: Row[Any]) -> Task:
         m = row._mapping
         return cls(
             id=m["id"], owner=m["owner"], status=m["status"], request=json.loads(m["request"]),
-            plan=json.loads(m["plan"]) if m["plan"] else None, input_key=m["input_key"],
+            plan_json=m["plan"], input_key=m["input_key"],
             image_width=m["image_width"], image_height=m["image_height"],
             out_width=m["out_width"], out_height=m["out_height"], frame_count=m["frame_count"],
             progress=m["progress"], reason=m["reason"], attempts=m["attempts"],
@@ -399,7 +406,7 @@ class Store:
             claim, lease_expires_ms=now_ms() + int(self.settings.lease_s * 1000))
 
     def record_plan(self, claim: Claim, plan: dict[str, Any]) -> None:
-        self._guarded(claim, plan=json.dumps(plan, sort_keys=True))
+        self._guarded(claim, plan=json.dumps(plan, sort_keys=True))  # sorted: see request_info
 
     def progress(self, claim: Claim, percent: int) -> bool:
         """Raise progress; never lower it, not even when a retry starts from zero.

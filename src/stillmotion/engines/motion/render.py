@@ -63,24 +63,29 @@ class FrameRenderer:
     def render(self, pose: Pose) -> np.ndarray:
         if pose.is_identity:
             return self.base
-        parallax = projection.has_parallax(pose, self._near)
-        weight = 0.0
-        if self.detail is not None:
-            weight = min(1.0, max(0.0, math.log(pose.zoom) / math.log(self.zoom_max)))
-            if self.zoom_max <= SINGLE_LEVEL_MAX_ZOOM:
-                weight = 1.0
-        levels = []
-        if weight < 1 - 1e-4:
-            levels.append((self.base, 1.0 - weight))
-        if self.detail is not None and weight > 1e-4:
-            levels.append((self.detail, weight))
-        displacement = self._displacement(pose) if parallax else None
-        frames = [(self._remap(level, pose, displacement) if displacement is not None
-                   else self._warp(level, pose), share) for level, share in levels]
-        if len(frames) == 1:
-            return frames[0][0]
-        (coarse, w0), (fine, w1) = frames
-        return cv2.addWeighted(coarse, w0, fine, w1, 0.0)
+        displacement = (self._displacement(pose)
+                        if projection.has_parallax(pose, self._near) else None)
+
+        def sample(level: np.ndarray) -> np.ndarray:
+            if displacement is None:
+                return self._warp(level, pose)
+            return self._remap(level, pose, displacement)
+
+        weight = self._detail_weight(pose.zoom)
+        if self.detail is None or weight <= 1e-4:
+            return sample(self.base)
+        if weight >= 1 - 1e-4:
+            return sample(self.detail)
+        return cv2.addWeighted(sample(self.base), 1.0 - weight, sample(self.detail), weight, 0.0)
+
+    def _detail_weight(self, zoom: float) -> float:
+        """Level 1's share of a frame at this zoom: all of it for moderate shots, else the
+        log-zoom blend."""
+        if self.detail is None:
+            return 0.0
+        if self.zoom_max <= SINGLE_LEVEL_MAX_ZOOM:
+            return 1.0
+        return min(1.0, max(0.0, math.log(zoom) / math.log(self.zoom_max)))
 
     def _affine(self, level: np.ndarray, pose: Pose) -> tuple[float, float, float, float]:
         return projection.affine(pose, self.size, (level.shape[1], level.shape[0]))
