@@ -80,13 +80,14 @@ def _key_store(settings: Settings) -> Any:
 
 
 def curl_example(base: str, key: str) -> str:
-    body = ('{"images":["data:image/jpeg;base64,\'"$(base64 -w0 photo.jpg)"\'"],'
-            '"prompt":"slow push in","duration":4}')
-    return (f"curl -s {base}/v3/async/vidu-2.0-img2video \\\n"
-            f"  -H {shlex.quote('Authorization: Bearer ' + key)} "
-            f"-H 'Content-Type: application/json' \\\n  -d '{body}'\n"
-            f"curl -s {shlex.quote(base + '/v3/async/task-result?task_id=<task_id>')} "
-            f"-H {shlex.quote('Authorization: Bearer ' + key)}")
+    """Paste-ready commands. The body is streamed through a pipe: a real photo's base64 is
+    far longer than the 128 KB the kernel allows one command-line argument."""
+    auth = shlex.quote("Authorization: Bearer " + key)
+    body = ("{ printf '{\"images\":[\"data:image/jpeg;base64,'; base64 -w0 photo.jpg; "
+            "printf '\"],\"prompt\":\"slow push in\",\"duration\":4}'; }")
+    return (f"{body} | \\\n  curl -s {base}/v3/async/vidu-2.0-img2video -H {auth} "
+            f"-H 'Content-Type: application/json' --data-binary @-\n"
+            f"curl -s {shlex.quote(base + '/v3/async/task-result?task_id=<task_id>')} -H {auth}")
 
 
 @app.command()
