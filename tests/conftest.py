@@ -37,6 +37,13 @@ FAST_RECOVERY_ENV = {
     "STILLMOTION_PROGRESS_WRITE_INTERVAL_S": "0.1",
     "STILLMOTION_ALLOW_PRIVATE_URLS": "true",
 }
+# The shared test servers take hundreds of submits a minute on one key and keep tasks
+# queued on API-only nodes; the quota tests start servers with limits of their own.
+NO_QUOTAS_ENV = {
+    "STILLMOTION_SUBMITS_PER_MINUTE_PER_KEY": "0",
+    "STILLMOTION_OPEN_TASKS_PER_KEY": "0",
+    "STILLMOTION_MAX_QUEUED_TASKS": "0",
+}
 FINAL_STATUSES = ("TASK_STATUS_SUCCEED", "TASK_STATUS_FAILED")
 
 
@@ -78,7 +85,7 @@ class Server:
             [sys.executable, "-m", "stillmotion.cli", "serve", "--data-dir", str(self.data_dir),
              "--port", str(self.port), "--workers", str(self.workers)],
             stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, **FAST_RECOVERY_ENV, **self.env})
+            env={**os.environ, **FAST_RECOVERY_ENV, **NO_QUOTAS_ENV, **self.env})
         log.close()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

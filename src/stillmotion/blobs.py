@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import re
+import shutil
 import time
 import uuid
 from pathlib import Path
@@ -28,6 +29,7 @@ class BlobStore(Protocol):
     def put_file(self, key: str, path: Path) -> None: ...
     def read_bytes(self, key: str) -> bytes: ...
     def delete(self, key: str) -> None: ...
+    def delete_prefix(self, prefix: str) -> None: ...
     def signed_url(self, key: str, ttl_s: int, base_url: str) -> str: ...
 
 
@@ -93,6 +95,10 @@ class LocalBlobStore:
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+
+    def delete_prefix(self, prefix: str) -> None:
+        """Every blob under `prefix/` (a task's outputs: the winner's and any zombie's)."""
+        shutil.rmtree(self.path(prefix), ignore_errors=True)
 
     def signed_url(self, key: str, ttl_s: int, base_url: str) -> str:
         return f"{base_url.rstrip('/')}{DOWNLOAD_ROUTE}{quote(check_key(key))}?" + \

@@ -110,7 +110,7 @@ def serve(
     if workers is not None and workers < 0:
         raise ValueError("--workers must be 0 or more")
     keys = _key_store(settings)
-    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    base = settings.public_base_url
     out.print(f"stillmotion serving on {base}  (API docs: {base}/docs; "
               f"{settings.workers} worker(s); data in {settings.data_dir.resolve()})")
     if keys.count() == 0:
@@ -127,6 +127,7 @@ def serve(
 def worker(data_dir: Path | None = DataDir) -> None:
     """Run one render worker against the configured store (for render-only machines)."""
     from stillmotion.jobs.worker import Worker
+    from stillmotion.server import Housekeeping
 
     configure_logging()
     settings = settings_for(data_dir)
@@ -134,15 +135,38 @@ def worker(data_dir: Path | None = DataDir) -> None:
     runner = Worker(settings)
     runner.store.create_schema()
     runner.install_signal_handlers()
-    runner.run()
+    housekeeping = Housekeeping(settings).start()
+    try:
+        runner.run()
+    finally:
+        housekeeping.stop()
 
 
 @keys_app.command("create")
 @one_line_errors
 def keys_create(name: str, data_dir: Path | None = DataDir) -> None:
-    """Create a key; it is printed once and only its hash is stored."""
-    secret = _key_store(settings_for(data_dir)).create(name)
+    """Create a key; it is printed once and only its hash is stored.
+
+    The key alone goes to stdout, so `KEY=$(stillmotion keys create ci)` works; the key's
+    webhook signing secret goes to stderr (`keys webhook-secret NAME` shows it again).
+    """
+    keys = _key_store(settings_for(data_dir))
+    secret = keys.create(name)
     out.print(secret, highlight=False)
+    err.print(f"webhook signing secret: {keys.webhook_secret(name)}", highlight=False)
+
+
+@keys_app.command("webhook-secret")
+@one_line_errors
+def keys_webhook_secret(
+    name: str, data_dir: Path | None = DataDir,
+    rotate: bool = typer.Option(False, "--rotate", help="Make a new secret; the old one "
+                                "keeps signing beside it for 24 hours."),
+) -> None:
+    """Print the key's webhook signing secret (Standard Webhooks, whsec_...)."""
+    keys = _key_store(settings_for(data_dir))
+    out.print(keys.rotate_webhook_secret(name) if rotate else keys.webhook_secret(name),
+              highlight=False)
 
 
 @keys_app.command("list")
@@ -163,6 +187,51 @@ def keys_revoke(name: str, data_dir: Path | None = DataDir) -> None:
     """Revoke a key: its next request gets 401."""
     _key_store(settings_for(data_dir)).revoke(name)
     out.print(f"revoked {name}")
+
+
+def parse_age(text: str) -> int:
+    """'7d', '12h', '30m', '90s' (or plain days) as milliseconds."""
+    units = {"d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1000}
+    text = text.strip().lower()
+    unit = units.get(text[-1:], None)
+    number = text[:-1] if unit else text
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an age like 7d, 12h, 30m or 90s") from None
+    if value < 0:
+        raise ValueError(f"an age cannot be negative, got {text!r}")
+    return int(value * (unit or units["d"]))
+
+
+@app.command()
+@one_line_errors
+def purge(
+    data_dir: Path | None = DataDir,
+    older_than: str | None = typer.Option(
+        None, help="Delete images and videos of tasks finished longer ago than this "
+        "(7d, 12h, 30m, 90s; default: STILLMOTION_RETENTION_DAYS, 7 days)."),
+    rows_older_than: str | None = typer.Option(
+        None, help="Forget tasks finished longer ago than this (default: "
+        "STILLMOTION_ROW_RETENTION_DAYS, 30 days)."),
+) -> None:
+    """Apply the retention rules now (`serve` and `worker` also do it periodically)."""
+    from stillmotion.jobs.retention import DAY_MS, purged_reason
+    from stillmotion.jobs.retention import purge as run_purge
+    from stillmotion.jobs.store import Store
+    from stillmotion.jobs.worker import make_blob_store
+
+    settings = settings_for(data_dir)
+    settings.ensure_dirs()
+    store = Store(settings)
+    store.create_schema()
+    blob_age = parse_age(older_than) if older_than else int(settings.retention_days * DAY_MS)
+    row_age = (parse_age(rows_older_than) if rows_older_than
+               else int(settings.row_retention_days * DAY_MS))
+    report = run_purge(store, make_blob_store(settings), blob_age, row_age,
+                       purged_reason(blob_age / DAY_MS))
+    out.print(f"purged the image and video of {report.tasks_purged} task(s); "
+              f"deleted {report.rows_deleted} old task record(s)")
 
 
 @app.command()

@@ -53,6 +53,21 @@ class Settings(BaseSettings):
     events_poll_s: float = Field(default=defaults.EVENTS_POLL_S, gt=0)
     events_keepalive_s: float = Field(default=defaults.EVENTS_KEEPALIVE_S, gt=0)
 
+    webhooks: bool = True  # send due webhooks from this process (serve and worker do)
+    webhook_timeout_s: float = Field(default=defaults.WEBHOOK_TIMEOUT_S, gt=0)
+    webhook_max_attempts: int = Field(default=defaults.WEBHOOK_MAX_ATTEMPTS, ge=1)
+    webhook_backoff_s: float = Field(default=defaults.WEBHOOK_BACKOFF_S, ge=0)
+    webhook_poll_s: float = Field(default=defaults.WEBHOOK_POLL_S, gt=0)
+    webhook_concurrency: int = Field(default=defaults.WEBHOOK_CONCURRENCY, ge=1)
+
+    submits_per_minute_per_key: int = Field(default=defaults.SUBMITS_PER_MINUTE_PER_KEY, ge=0)
+    open_tasks_per_key: int = Field(default=defaults.OPEN_TASKS_PER_KEY, ge=0)
+    max_queued_tasks: int = Field(default=defaults.MAX_QUEUED_TASKS, ge=0)
+
+    retention_days: float = Field(default=defaults.RETENTION_DAYS, gt=0)
+    row_retention_days: float = Field(default=defaults.ROW_RETENTION_DAYS, gt=0)
+    purge_interval_s: float = Field(default=defaults.PURGE_INTERVAL_S, ge=0)  # 0: never
+
     x264_preset: str = defaults.X264_PRESET
     x264_crf: int = defaults.X264_CRF
     x264_threads: int = Field(default=defaults.X264_THREADS, ge=1)
@@ -62,6 +77,16 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'stillmotion.db').resolve()}"
+
+    @property
+    def public_base_url(self) -> str:
+        """Where clients reach this deployment: `public_url`, else this server's address.
+        Roots the video URLs of webhook payloads, which have no request to take it from."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     @property
     def blob_dir(self) -> Path:

@@ -50,6 +50,27 @@ DRAIN_TIMEOUT_S = 120.0  # SIGTERM waits this long for running renders before re
 EVENTS_POLL_S = 0.2  # task-events reads the store this often (the store is the truth)
 EVENTS_KEEPALIVE_S = 10.0  # task-events sends a comment line after this much silence
 
+# Webhooks (CONTRACT.md: as the hosted service, a 5 s timeout and up to 5 attempts).
+WEBHOOK_TIMEOUT_S = 5.0
+WEBHOOK_MAX_ATTEMPTS = 5
+# Retry n waits about WEBHOOK_BACKOFF_S * 6^(n-1): 5 s, 30 s, 3 min, 18 min (+/-20%), so
+# five attempts span a receiver's restart or a short deploy, like hosted webhook senders.
+WEBHOOK_BACKOFF_S = 5.0
+WEBHOOK_POLL_S = 0.5  # the outbox is read this often for deliveries that fell due
+WEBHOOK_CONCURRENCY = 8  # deliveries in flight at once per sending process
+WEBHOOK_REDELIVER_ATTEMPTS = 5  # attempts a redelivery request adds
+WEBHOOK_MAX_URL_CHARS = 2048
+
+# Quotas and backpressure (429 RATE_LIMIT_EXCEEDED with Retry-After); 0 turns one off.
+SUBMITS_PER_MINUTE_PER_KEY = 600
+OPEN_TASKS_PER_KEY = 200  # queued + processing
+MAX_QUEUED_TASKS = 10_000  # across all keys
+
+# Retention: blobs of finished tasks go after RETENTION_DAYS, their rows after ROW_RETENTION_DAYS.
+RETENTION_DAYS = 7.0
+ROW_RETENTION_DAYS = 30.0
+PURGE_INTERVAL_S = 3600.0
+
 ETA_SAMPLE_SIZE = 20  # recent renders averaged for the ETA
 ETA_DEFAULT_NS_PER_PIXEL_FRAME = 40.0  # before any render was measured (about 1 s per 360p 4 s)
 

@@ -30,9 +30,24 @@ T = TypeVar("T")
 PREFETCH_FRAMES = 4  # enough to keep the encoder busy; a 1080p frame is 6 MB
 
 # Progress shares of the stages, measured on this machine's 1080p renders: decoding and
-# planning are small, frames and their encoding are nearly everything.
+# planning are small, frames and their encoding (which overlap) are nearly everything;
+# what is left after the last frame (the music if it is not ready yet, the MP4's index,
+# publishing the file) takes the last 2%.
 DECODE_SHARE = 0.03
 FRAMES_SHARE = 0.95
+UPLOAD_AT = 0.99  # the worker reports this before it publishes the file
+
+
+def stage_of(percent: int) -> str:
+    """The stage a running task is in, read back from its progress (the shares above are
+    the stage boundaries), so no stage needs storing."""
+    if percent < round(DECODE_SHARE * 100):
+        return "analysis"
+    if percent < round((DECODE_SHARE + FRAMES_SHARE) * 100):
+        return "frames"
+    if percent < round(UPLOAD_AT * 100):
+        return "finishing"
+    return "upload"
 
 
 class RenderStopped(Exception):

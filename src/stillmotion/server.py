@@ -19,13 +19,45 @@ from types import FrameType
 import uvicorn
 
 from stillmotion.api.app import create_app
+from stillmotion.api.results import ResultBuilder
 from stillmotion.config import Settings
-from stillmotion.jobs.store import Store
-from stillmotion.jobs.worker import run_worker_process
+from stillmotion.jobs.retention import Purger
+from stillmotion.jobs.store import Store, Task
+from stillmotion.jobs.webhooks import Dispatcher
+from stillmotion.jobs.worker import make_blob_store, run_worker_process
 
 log = logging.getLogger("stillmotion.server")
 SECOND_SIGNAL_GRACE_S = 15.0  # after the second SIGTERM a worker only has to hand back
 RESPAWN_CHECK_S = 1.0
+
+
+class Housekeeping:
+    """What a serving or rendering process runs beside its main job: webhook delivery and
+    the periodic purge. Any number of processes may run it; both are safe in parallel."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.store = Store(settings)
+        blobs = make_blob_store(settings)
+        results = ResultBuilder(settings, self.store, blobs)
+        base = settings.public_base_url
+
+        def payload(task: Task) -> dict[str, object]:
+            return results.build(task, base, with_webhook=False).model_dump(mode="json")
+
+        self.dispatcher = Dispatcher(settings, self.store, payload) if settings.webhooks else None
+        self.purger = Purger(settings, self.store, blobs)
+
+    def start(self) -> Housekeeping:
+        if self.dispatcher is not None:
+            self.dispatcher.start()
+        self.purger.start()
+        return self
+
+    def stop(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+        self.purger.stop()
+        self.store.close()
 
 
 def start_worker(settings: Settings, index: int) -> BaseProcess:
@@ -106,6 +138,7 @@ def serve(settings: Settings, access_log: bool = False) -> None:
         Store(settings).create_schema()
         export_settings(settings)
     pool = WorkerPool(settings, settings.workers)
+    housekeeping = Housekeeping(settings).start()
 
     # uvicorn restores the handlers it found and re-raises the signal once it has shut
     # down; with Python's default handler that would kill this process before the workers
@@ -131,3 +164,4 @@ def serve(settings: Settings, access_log: bool = False) -> None:
         signal.signal(signal.SIGINT, on_signal)
         log.info("stopping %d worker(s)", len(pool.workers))
         pool.stop()
+        housekeeping.stop()

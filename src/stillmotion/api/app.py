@@ -12,8 +12,9 @@ from fastapi import FastAPI
 
 from stillmotion import __version__, defaults
 from stillmotion.api.errors import install_error_handlers
+from stillmotion.api.results import ResultBuilder
 from stillmotion.api.routes import router
-from stillmotion.api.schemas import CancelRequest, Img2VideoRequest
+from stillmotion.api.schemas import CancelRequest, Img2VideoRequest, RedeliverRequest
 from stillmotion.config import Settings
 from stillmotion.jobs.keys import KeyStore
 from stillmotion.jobs.store import Store
@@ -83,6 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.store = store
     app.state.keys = KeyStore(store.engine)
     app.state.blobs = make_blob_store(settings)
+    app.state.results = ResultBuilder(settings, store, app.state.blobs)
     install_error_handlers(app)
     app.include_router(router)
     # The submit and cancel routes read their bodies by hand (content type, size cap);
@@ -94,7 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
             return app.openapi_schema
         schema = original_openapi()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in (Img2VideoRequest, CancelRequest):
+        for model in (Img2VideoRequest, CancelRequest, RedeliverRequest):
             components[model.__name__] = model.model_json_schema(
                 ref_template="#/components/schemas/{model}")
         app.openapi_schema = schema

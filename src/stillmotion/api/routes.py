@@ -21,29 +21,24 @@ from starlette.concurrency import run_in_threadpool
 from stillmotion import defaults
 from stillmotion.api.auth import require_key
 from stillmotion.api.errors import ApiError, bad_request
+from stillmotion.api.results import STATUS_NAMES, ResultBuilder
 from stillmotion.api.schemas import (
     CancelRequest,
-    DebugInfo,
     ErrorBody,
     Img2VideoRequest,
+    RedeliverRequest,
     SubmitResponse,
-    TaskExtra,
-    TaskInfo,
     TaskList,
     TaskResult,
-    VideoResult,
 )
 from stillmotion.blobs import LocalBlobStore
 from stillmotion.config import Settings
 from stillmotion.jobs.store import (
-    FAILED,
     FINAL,
-    PROCESSING,
-    QUEUED,
-    SUCCEED,
     Idempotency,
     IdempotencyKeyReused,
     NewTask,
+    QuotaExceeded,
     Store,
     Task,
     TaskFinished,
@@ -60,17 +55,17 @@ log = logging.getLogger("stillmotion.api")
 # less time than handing the work to a thread and back.
 INLINE_IMAGE_BYTES = 256 * 1024
 
-_STATUS = {QUEUED: "TASK_STATUS_QUEUED", PROCESSING: "TASK_STATUS_PROCESSING",
-           SUCCEED: "TASK_STATUS_SUCCEED", FAILED: "TASK_STATUS_FAILED"}
-_STATUS_BY_NAME = {name: status for status, name in _STATUS.items()}
+_STATUS_BY_NAME = {name: status for status, name in STATUS_NAMES.items()}
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text} for status, text in (
         (400, "A field breaks a contract rule, or the image is invalid."),
         (401, "Missing, malformed, unknown or revoked API key."),
         (404, "No such task for this key."),
-        (409, "IDEMPOTENCY_KEY_REUSED or TASK_ALREADY_FINISHED."),
+        (409, "IDEMPOTENCY_KEY_REUSED, TASK_ALREADY_FINISHED or TASK_NOT_FINISHED."),
         (413, "The body is over the size cap."),
+        (429, "RATE_LIMIT_EXCEEDED: the key's submit rate or open-task cap, or the server's "
+              "queue bound, is reached; Retry-After says when to try again."),
         (500, "A bug; metadata.request_id is in the server log."),
         (503, "The task store is unavailable."),
     )
@@ -120,20 +115,24 @@ def _store_task(request: Request, owner: str, body: Img2VideoRequest, data: byte
         defaults.MAX_SEED + 1)
     resolution = body.resolved_resolution()
     width, height = output_size(info.width, info.height, resolution)
+    fields: dict[str, Any] = {
+        "prompt": body.prompt, "duration": body.duration, "resolution": resolution,
+        "movement_amplitude": body.movement_amplitude, "seed": seed, "bgm": body.bgm}
+    webhook_url = body.webhook_url()
+    if webhook_url is not None:
+        fields["webhook_url"] = webhook_url
     store: Store = request.app.state.store
     task_id = store.new_task_id()
     input_key = f"inputs/{task_id}.{info.format}"
     request.app.state.blobs.put_bytes(input_key, data)  # before the row: a task never lacks it
     try:
         stored = store.submit(task_id, NewTask(
-            owner=owner,
-            request={"prompt": body.prompt, "duration": body.duration,
-                     "resolution": resolution, "movement_amplitude": body.movement_amplitude,
-                     "seed": seed, "bgm": body.bgm},
+            owner=owner, request=fields,
             input_key=input_key, image_width=info.width, image_height=info.height,
-            out_width=width, out_height=height, frame_count=body.duration * defaults.FPS),
+            out_width=width, out_height=height, frame_count=body.duration * defaults.FPS,
+            webhook_url=webhook_url),
             idempotency)
-    except IdempotencyKeyReused:  # nothing was committed: the blob is ours to remove
+    except (IdempotencyKeyReused, QuotaExceeded):  # nothing committed: the blob is ours
         request.app.state.blobs.delete(input_key)
         raise
     if stored != task_id:
@@ -190,6 +189,7 @@ async def submit_img2video(request: Request, owner: str = Depends(require_key)) 
             earlier = store.find_idempotent(owner, idempotency)
             if earlier is not None:
                 return SubmitResponse(task_id=earlier)
+        store.check_quotas(owner)  # refuse before fetching and decoding anything
         data = await _image_bytes(request, body.images[0])
         if len(data) <= INLINE_IMAGE_BYTES:
             task_id = _store_task(request, owner, body, data, idempotency)
@@ -200,29 +200,17 @@ async def submit_img2video(request: Request, owner: str = Depends(require_key)) 
         raise bad_request(f"images[0] {exc}") from None
     except IdempotencyKeyReused as exc:
         raise _key_reused(str(exc)) from None
+    except QuotaExceeded as exc:
+        raise ApiError(429, "RATE_LIMIT_EXCEEDED", str(exc),
+                       metadata={"retry_after_s": exc.retry_after_s},
+                       headers={"Retry-After": str(exc.retry_after_s)}) from None
     return SubmitResponse(task_id=task_id)
 
 
 def _task_result(request: Request, task: Task) -> TaskResult:
     settings: Settings = request.app.state.settings
-    store: Store = request.app.state.store
-    videos: list[VideoResult] = []
-    if task.status == SUCCEED and task.output_key:
-        blobs: LocalBlobStore = request.app.state.blobs
-        base = settings.public_url or str(request.base_url)
-        ttl = settings.video_url_ttl_s
-        videos.append(VideoResult(video_url=blobs.signed_url(task.output_key, ttl, base),
-                                  video_url_ttl=str(ttl)))
-    return TaskResult(
-        task=TaskInfo(task_id=task.id, status=_STATUS[task.status],  # type: ignore[arg-type]
-                      reason=task.reason if task.status == FAILED else "",
-                      eta=store.eta_s(task), progress_percent=task.progress),
-        extra=TaskExtra(seed=str(task.request["seed"]), debug_info=DebugInfo(
-            request_info=task.request_info, submit_time_ms=str(task.submit_ms),
-            execute_time_ms=str(task.execute_ms or ""),
-            complete_time_ms=str(task.complete_ms or ""))),
-        videos=videos,
-    )
+    builder: ResultBuilder = request.app.state.results
+    return builder.build(task, settings.public_url or str(request.base_url))
 
 
 @router.get("/v3/async/task-result", response_model=TaskResult, responses=ERRORS,
@@ -371,7 +359,7 @@ async def task_cancel(request: Request, owner: str = Depends(require_key)) -> Ta
     try:
         task = await run_in_threadpool(store.cancel, body.task_id, owner)
     except TaskFinished as exc:
-        status = _STATUS[exc.task.status].removeprefix("TASK_STATUS_")
+        status = STATUS_NAMES[exc.task.status].removeprefix("TASK_STATUS_")
         raise ApiError(409, "TASK_ALREADY_FINISHED",
                        f"task {body.task_id!r} has already finished ({status}); "
                        "only a queued or running task can be cancelled") from None
@@ -381,6 +369,38 @@ async def task_cancel(request: Request, owner: str = Depends(require_key)) -> Ta
     while task.status not in FINAL and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
         task = store.get(task.id, owner) or task
+    return _task_result(request, task)
+
+
+@router.post("/v3/async/webhook-redeliver", response_model=TaskResult, responses=ERRORS,
+             summary="Send a task's webhook again (extension)",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": {
+                     "$ref": "#/components/schemas/RedeliverRequest"}}}}})
+async def webhook_redeliver(request: Request, owner: str = Depends(require_key)) -> TaskResult:
+    """Queue the task's webhook for delivery now, with a fresh budget of attempts, whether
+    it was delivered, failed or is waiting for a retry; same webhook-id as before.
+
+    400 when the task was submitted without extra.webhook.url; 409 TASK_NOT_FINISHED while
+    it is still queued or running (its webhook goes out by itself when it ends).
+    """
+    settings: Settings = request.app.state.settings
+    raw = await _read_json_body(request, settings.max_request_bytes)
+    if not isinstance(raw, dict):
+        raise bad_request("the request body must be a JSON object")
+    body = RedeliverRequest.model_validate(raw)
+    store: Store = request.app.state.store
+    task = store.get(body.task_id, owner)
+    if task is None:
+        raise _not_found(body.task_id)
+    if task.status not in FINAL:
+        raise ApiError(409, "TASK_NOT_FINISHED",
+                       f"task {body.task_id!r} has not finished yet; its webhook is sent "
+                       "when it ends")
+    builder: ResultBuilder = request.app.state.results
+    if not await run_in_threadpool(builder.outbox.redeliver, task.id, owner):
+        raise bad_request(f"task {body.task_id!r} was submitted without extra.webhook.url, "
+                          "so it has no webhook to send")
     return _task_result(request, task)
 
 

@@ -8,8 +8,17 @@ Strict types throughout: "4" is not 4 and 1 is not true, as on the hosted servic
 from __future__ import annotations
 
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from stillmotion import defaults
@@ -31,6 +40,24 @@ def describe_validation_error(errors: list[Any]) -> str:
 
 def _invalid(message: str) -> PydanticCustomError:
     return PydanticCustomError("contract", message)
+
+
+def _check_webhook_url(url: Any) -> None:
+    """The URL's form only; where it points is checked on every delivery, because what a
+    host name resolves to can change after submit."""
+    if not isinstance(url, str) or not url.strip():
+        raise _invalid("extra.webhook.url must be a non-empty string")
+    if len(url) > defaults.WEBHOOK_MAX_URL_CHARS:
+        raise _invalid(f"extra.webhook.url must be at most {defaults.WEBHOOK_MAX_URL_CHARS} "
+                       f"characters, got {len(url)}")
+    try:
+        parsed = urlsplit(url)
+        parsed.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise _invalid("extra.webhook.url is not a valid URL") from None
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise _invalid("extra.webhook.url must be an http(s) URL with a host, "
+                       f"got {url[:100]!r}")
 
 
 def _is_int(value: Any) -> bool:
@@ -60,7 +87,9 @@ class Img2VideoRequest(BaseModel):
         "auto", description="How much the picture moves.")
     bgm: bool = Field(False, description="Add fitting background music.")
     extra: dict[str, Any] | None = Field(
-        None, description="Extensions (extra.webhook.url arrives with the webhook support).")
+        None, description="Extensions: extra.webhook.url, an http(s) URL that receives "
+        '{"event_type": "ASYNC_TASK_RESULT", "payload": <task-result>} when the task ends.',
+        json_schema_extra={"examples": [{"webhook": {"url": "https://example.com/hook"}}]})
 
     @field_validator("images", mode="before")
     @classmethod
@@ -137,7 +166,20 @@ class Img2VideoRequest(BaseModel):
     def _extra(cls, value: Any) -> Any:
         if value is not None and not isinstance(value, dict):
             raise _invalid("extra must be an object")
+        webhook = (value or {}).get("webhook")
+        if webhook is None:
+            return value
+        if not isinstance(webhook, dict):
+            raise _invalid("extra.webhook must be an object holding url")
+        url = webhook.get("url")
+        if url is not None:
+            _check_webhook_url(url)
         return value
+
+    def webhook_url(self) -> str | None:
+        """extra.webhook.url, already checked; None when the request has none."""
+        url = ((self.extra or {}).get("webhook") or {}).get("url")
+        return str(url) if url else None
 
     @model_validator(mode="after")
     def _resolution_fits_duration(self) -> Img2VideoRequest:
@@ -175,9 +217,45 @@ class DebugInfo(BaseModel):
     complete_time_ms: str
 
 
+class WebhookAttempt(BaseModel):
+    number: int = Field(description="1 for the first attempt.")
+    started_ms: str = Field(description="Epoch milliseconds, as a string like debug_info's.")
+    status_code: int | None = Field(description="The receiver's HTTP status; null when no "
+                                    "answer came (see error).")
+    latency_ms: int
+    error: str = Field(description="Empty on success; otherwise what went wrong.")
+    next_retry_ms: str = Field(description="When the next attempt is due (epoch ms); empty "
+                               "when none is planned.")
+
+
+class WebhookInfo(BaseModel):
+    """Our extension: the task's webhook delivery, present only when one was asked for."""
+
+    url: str
+    webhook_id: str = Field(description="The webhook-id header: the same on every attempt.")
+    state: Literal["pending", "delivered", "failed"] = Field(
+        description="pending until the task ends and while retries remain.")
+    attempts: list[WebhookAttempt]
+
+
 class TaskExtra(BaseModel):
     seed: str = Field(description="The seed actually used, so a random one can be replayed.")
     debug_info: DebugInfo
+    queue_position: int | None = Field(
+        None, description="Our extension, only while QUEUED: tasks ahead of this one.")
+    stage: str | None = Field(
+        None, description="Our extension, only while PROCESSING: what the render is doing.")
+    webhook: WebhookInfo | None = Field(
+        None, description="Our extension, only with extra.webhook.url: delivery and attempts.")
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Extensions appear only when they apply, so the hosted fields stay as they were."""
+        data: dict[str, Any] = handler(self)
+        for name in ("queue_position", "stage", "webhook"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
 
 
 class VideoResult(BaseModel):
@@ -218,6 +296,12 @@ class CancelRequest(BaseModel):
         if not isinstance(value, str) or not value.strip():
             raise _invalid("task_id must be a non-empty string")
         return value.strip()
+
+
+class RedeliverRequest(CancelRequest):
+    """Body of POST /v3/async/webhook-redeliver (our extension)."""
+
+    task_id: str = Field(description="The task whose webhook to send again.")
 
 
 class ErrorBody(BaseModel):

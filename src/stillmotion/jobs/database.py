@@ -55,6 +55,7 @@ tasks = Table(
 Index("ix_tasks_claim", tasks.c.status, tasks.c.not_before_ms, tasks.c.submit_ms)
 Index("ix_tasks_lease", tasks.c.status, tasks.c.lease_expires_ms)
 Index("ix_tasks_owner", tasks.c.owner, tasks.c.submit_ms)
+Index("ix_tasks_owner_status", tasks.c.owner, tasks.c.status)  # the open-task quota
 Index("ix_tasks_size", tasks.c.status, tasks.c.out_width, tasks.c.out_height,
       tasks.c.frame_count, tasks.c.complete_ms)
 
@@ -82,6 +83,58 @@ api_keys = Table(
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("created_ms", BigInteger, nullable=False),
     Column("revoked_ms", BigInteger, nullable=True),
+)
+
+# Webhook signing secrets (Standard Webhooks), one current row per API key. A rotated
+# secret keeps signing beside its successor for a grace period (`retired_ms`), so a
+# receiver can switch secrets without dropping a delivery. Kept apart from `api_keys`:
+# the API key itself is stored only as a hash, these must be readable to sign with.
+webhook_secrets = Table(
+    "webhook_secrets",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("key_id", String(36), nullable=False),
+    Column("secret", String(128), nullable=False),  # "whsec_" + base64 of 32 random bytes
+    Column("created_ms", BigInteger, nullable=False),
+    Column("retired_ms", BigInteger, nullable=True),
+)
+Index("ix_webhook_secrets_key", webhook_secrets.c.key_id, webhook_secrets.c.created_ms)
+
+# The webhook outbox: one row per task submitted with extra.webhook.url, written in the
+# submit's transaction, so a delivery exists as durably as its task. It falls due when
+# its task ends (a join on the task's status), which needs no hook in any of the places
+# a task can end (worker, cancel, reaper). `id` is the Standard Webhooks `webhook-id`,
+# the same on every attempt. A sender holds a row by a lease like a worker holds a task.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("task_id", String(36), nullable=False, unique=True),
+    Column("owner", String(36), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer, nullable=False),  # a redelivery raises it by a budget
+    Column("next_attempt_ms", BigInteger, nullable=False, default=0),
+    Column("lease_token", String(32), nullable=True),
+    Column("lease_expires_ms", BigInteger, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("delivered_ms", BigInteger, nullable=True),
+)
+Index("ix_webhooks_due", webhooks.c.state, webhooks.c.next_attempt_ms)
+
+# Every delivery attempt, kept for the task-result's extra.webhook.attempts.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("webhook_id", String(40), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("started_ms", BigInteger, nullable=False),
+    Column("status_code", Integer, nullable=True),  # None: no HTTP answer (see error)
+    Column("latency_ms", Integer, nullable=False),
+    Column("error", Text, nullable=False, default=""),
+    Column("next_retry_ms", BigInteger, nullable=True),  # None: no further attempt planned
+    PrimaryKeyConstraint("webhook_id", "number", name="pk_webhook_attempts"),
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000  # writers queue behind each other instead of failing
@@ -114,5 +167,13 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create missing tables (the migrations issue moves this onto Alembic)."""
+    """Create missing tables and indexes (the migrations issue moves this onto Alembic).
+
+    `create_all` adds an index only with its table, so indexes added to an existing table
+    are created here one by one.
+    """
     metadata.create_all(engine)
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)

@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
@@ -34,11 +34,17 @@ from stillmotion.jobs.database import (
     make_engine,
     now_ms,
     tasks,
+    webhook_attempts,
+    webhooks,
 )
 
 QUEUED, PROCESSING, SUCCEED, FAILED = "queued", "processing", "succeed", "failed"
 FINAL = (SUCCEED, FAILED)
 CANCELLED_REASON = "cancelled by the user"
+# `input_key` of a task whose blobs were purged. A marker rather than a new column: the
+# schema gains columns with the migrations issue (Alembic); until then every table added
+# since the first release is a new table, so older databases keep working.
+PURGED_KEY = ""
 
 
 class LeaseLost(RuntimeError):
@@ -47,6 +53,14 @@ class LeaseLost(RuntimeError):
 
 class TaskCancelled(RuntimeError):
     """The user cancelled this task; the store has ended it FAILED "cancelled by the user"."""
+
+
+class QuotaExceeded(RuntimeError):
+    """A submit over a key's rate or open-task cap, or over the global queue bound."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
 
 
 class IdempotencyKeyReused(RuntimeError):
@@ -94,6 +108,11 @@ class Task:
     output_key: str | None
 
     @property
+    def purged(self) -> bool:
+        """Its blobs went at the end of the retention period (`Store.purge`)."""
+        return self.input_key == PURGED_KEY
+
+    @property
     def request_info(self) -> str:
         """`{"plan": ..., "request": ...}` as sorted-key JSON, spliced from the stored texts
         (both written with sort_keys), so a poll neither parses nor re-serialises the plan."""
@@ -135,6 +154,12 @@ class NewTask:
     out_width: int
     out_height: int
     frame_count: int
+    webhook_url: str | None = None  # extra.webhook.url: an outbox row is made with the task
+
+
+def new_webhook_id() -> str:
+    """A Standard Webhooks message id: stable across every attempt of one delivery."""
+    return "msg_" + uuid.uuid4().hex
 
 
 # Hot statements, built once: building SQLAlchemy expressions per call costs more than
@@ -155,6 +180,18 @@ _QUEUE = select(
 _CANCEL_FLAG = select(tasks.c.cancel_requested).where(
     tasks.c.id == bindparam("id"), tasks.c.claim_token == bindparam("token"),
     tasks.c.status == PROCESSING)
+RATE_WINDOW_MS = 60_000  # the per-key submit rate is counted over the last minute
+_RECENT = select(func.count()).select_from(tasks).where(
+    tasks.c.owner == bindparam("owner"), tasks.c.submit_ms > bindparam("since"))
+_RECENT_TIMES = (select(tasks.c.submit_ms)
+                 .where(tasks.c.owner == bindparam("owner"),
+                        tasks.c.submit_ms > bindparam("since"))
+                 .order_by(tasks.c.submit_ms.desc())
+                 .offset(bindparam("offset")).limit(1))
+_OPEN = select(func.count()).select_from(tasks).where(
+    tasks.c.owner == bindparam("owner"), tasks.c.status.in_((QUEUED, PROCESSING)))
+_QUEUED_COUNT = select(func.count()).select_from(tasks).where(tasks.c.status == QUEUED)
+_BUSY = select(func.count()).select_from(tasks).where(tasks.c.status == PROCESSING)
 ESTIMATE_TTL_S = 2.0  # render-time estimates change only when a render completes
 
 
@@ -195,6 +232,7 @@ class Store:
         row is inserted in the same transaction as the task, and (owner, key) is unique,
         so exactly one transaction commits and the others read its row.
         """
+        submitted = now_ms()
         row = dict(
             id=task_id, owner=new.owner, status=QUEUED,
             request=json.dumps(new.request, sort_keys=True), plan=None,
@@ -202,13 +240,28 @@ class Store:
             image_height=new.image_height, out_width=new.out_width,
             out_height=new.out_height, frame_count=new.frame_count, progress=0, reason="",
             attempts=0, max_attempts=self.settings.max_attempts, not_before_ms=0,
-            cancel_requested=False, submit_ms=now_ms(), execute_ms=None, complete_ms=None,
+            cancel_requested=False, submit_ms=submitted, execute_ms=None, complete_ms=None,
             render_ms=None, output_key=None, claim_token=None, worker=None,
             lease_expires_ms=None,
         )
+        outbox = None if new.webhook_url is None else dict(
+            id=new_webhook_id(), task_id=task_id, owner=new.owner, url=new.webhook_url,
+            state="pending", attempts=0, max_attempts=self.settings.webhook_max_attempts,
+            next_attempt_ms=0, lease_token=None, lease_expires_ms=None,
+            created_ms=submitted, delivered_ms=None)
+
+        def insert(conn: Connection) -> None:
+            conn.execute(_INSERT, row)
+            if outbox is not None:  # same transaction: the delivery is as durable as the task
+                conn.execute(webhooks.insert(), outbox)
+            # Counted after the insert, inside its transaction: SQLite runs one writer at a
+            # time, so concurrent submits see each other and the limits hold exactly; an
+            # excess raises and rolls this task back.
+            self._enforce_quotas(conn, new.owner, submitted, counting_new=True)
+
         if idempotency is None:
             with self.engine.begin() as conn:
-                conn.execute(_INSERT, row)
+                insert(conn)
             return task_id
         for _ in range(3):
             try:
@@ -221,7 +274,7 @@ class Store:
                     conn.execute(idempotency_keys.insert(), dict(
                         owner=new.owner, key=idempotency.key, body_hash=idempotency.body_hash,
                         task_id=task_id, created_ms=now_ms()))
-                    conn.execute(_INSERT, row)
+                    insert(conn)
                 return task_id
             except IntegrityError:
                 existing = self.find_idempotent(new.owner, idempotency)
@@ -229,6 +282,62 @@ class Store:
                     return existing
                 # The winner's row lapsed in between (24 h later): try once more.
         raise RuntimeError(f"Idempotency-Key {idempotency.key!r}: could not be recorded")
+
+    def check_quotas(self, owner: str) -> None:
+        """Raise QuotaExceeded if a submit now would be refused: asked before an image is
+        fetched, so a refused submit costs nothing. `submit` checks again, exactly."""
+        with self.engine.connect() as conn:
+            self._enforce_quotas(conn, owner, now_ms(), counting_new=False)
+
+    def _enforce_quotas(self, conn: Connection, owner: str, now: int, counting_new: bool) -> None:
+        """The per-key submit rate, the per-key open-task cap and the global queue bound.
+
+        Each count comes from the tasks table through an index, so the limits hold across
+        every API process and node with no counter of their own. `counting_new`: the
+        submit's own row is already among the counts.
+        """
+        settings = self.settings
+        extra = 0 if counting_new else 1
+        own = 1 - extra  # the submit's own row, when it is among the counts
+        window_start = now - RATE_WINDOW_MS
+        rate = settings.submits_per_minute_per_key
+        if rate:
+            recent = conn.execute(_RECENT, {"owner": owner, "since": window_start}).scalar_one()
+            if recent + extra > rate:
+                # The oldest submit that must leave the window before one more fits.
+                leaving = conn.execute(_RECENT_TIMES, {
+                    "owner": owner, "since": window_start,
+                    "offset": rate - extra}).scalar()
+                wait_ms = (leaving or now) + RATE_WINDOW_MS - now
+                raise QuotaExceeded(
+                    f"this API key submitted {recent - own} tasks in the last minute; its limit is "
+                    f"{rate} a minute", math.ceil(wait_ms / 1000))
+        cap = settings.open_tasks_per_key
+        if cap:
+            open_tasks = conn.execute(_OPEN, {"owner": owner}).scalar_one()
+            if open_tasks + extra > cap:
+                raise QuotaExceeded(
+                    f"this API key has {open_tasks - own} unfinished tasks (queued "
+                    f"or running); its limit is {cap}: wait for one to finish or cancel one",
+                    self._one_slot_s(conn))
+        bound = settings.max_queued_tasks
+        if bound:
+            queued = conn.execute(_QUEUED_COUNT).scalar_one()
+            if queued + extra > bound:
+                raise QuotaExceeded(
+                    f"the server's queue is full: {queued - own} tasks are waiting, its limit is "
+                    f"{bound}; try again later",
+                    self._one_slot_s(conn))
+
+    def _one_slot_s(self, conn: Connection) -> int:
+        """About how long until a running task finishes and frees a place."""
+        recent = conn.execute(
+            select(tasks.c.render_ms).where(tasks.c.status == SUCCEED)
+            .order_by(tasks.c.complete_ms.desc()).limit(defaults.ETA_SAMPLE_SIZE)
+        ).scalars().all()
+        busy = conn.execute(_BUSY).scalar_one()
+        typical_ms = sum(recent) / len(recent) if recent else 5000.0
+        return math.ceil(typical_ms / max(1, busy) / 1000)
 
     def find_idempotent(self, owner: str, idempotency: Idempotency) -> str | None:
         """The task an unexpired Idempotency-Key stands for, if any; IdempotencyKeyReused
@@ -477,6 +586,44 @@ class Store:
                 reaped += conn.execute(update(tasks).where(guard).values(**values)).rowcount
         return reaped
 
+    # --- retention ---------------------------------------------------------------------
+
+    def purgeable(self, completed_before_ms: int, limit: int) -> list[Task]:
+        """Finished tasks past the blob retention whose blobs are still kept, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(tasks).where(tasks.c.status.in_(FINAL),
+                                    tasks.c.complete_ms < completed_before_ms,
+                                    tasks.c.input_key != PURGED_KEY)
+                .order_by(tasks.c.complete_ms).limit(limit)).all()
+        return [Task.from_row(row) for row in rows]
+
+    def mark_purged(self, task: Task, reason: str) -> bool:
+        """Record that the task's blobs are gone; a succeeded task's result then says so in
+        `reason` (its status stays SUCCEED, with no video). A failed task keeps its reason."""
+        values: dict[str, Any] = dict(input_key=PURGED_KEY, output_key=None)
+        if task.status == SUCCEED:
+            values["reason"] = reason
+        with self.engine.begin() as conn:
+            return conn.execute(update(tasks).where(
+                tasks.c.id == task.id, tasks.c.status == task.status,
+                tasks.c.input_key == task.input_key).values(**values)).rowcount == 1
+
+    def delete_rows(self, completed_before_ms: int) -> int:
+        """Delete finished tasks past the row retention with their webhook rows, and
+        Idempotency-Keys past their lifetime; returns the number of tasks deleted."""
+        finished_long_ago = select(tasks.c.id).where(
+            tasks.c.status.in_(FINAL), tasks.c.complete_ms < completed_before_ms)
+        with self.engine.begin() as conn:
+            conn.execute(delete(webhook_attempts).where(webhook_attempts.c.webhook_id.in_(
+                select(webhooks.c.id).where(webhooks.c.task_id.in_(finished_long_ago)))))
+            conn.execute(delete(webhooks).where(webhooks.c.task_id.in_(finished_long_ago)))
+            deleted = conn.execute(delete(tasks).where(
+                tasks.c.status.in_(FINAL), tasks.c.complete_ms < completed_before_ms)).rowcount
+            conn.execute(delete(idempotency_keys).where(
+                idempotency_keys.c.created_ms < self._idempotency_cutoff()))
+        return int(deleted)
+
     # --- estimates -------------------------------------------------------------------------
 
     def estimate_render_ms(self, task: Task) -> float:
@@ -530,7 +677,14 @@ class Store:
                 _QUEUE, {"submit_ms": task.submit_ms, "id": task.id}).one()
         return int(busy), int(ahead)
 
-    def eta_s(self, task: Task) -> int:
+    def eta_and_position(self, task: Task) -> tuple[int, int | None]:
+        """The ETA and, for a queued task, its queue position, from one queue read."""
+        if task.status != QUEUED:
+            return self.eta_s(task), None
+        queue = self._queue(task)
+        return self.eta_s(task, queue), queue[1]
+
+    def eta_s(self, task: Task, queue: tuple[int, int] | None = None) -> int:
         """Whole seconds until the task ends, queue wait included; 0 once it has."""
         if task.status in FINAL:
             return 0
@@ -543,7 +697,7 @@ class Store:
             else:
                 remaining = estimate - elapsed
             return max(1, math.ceil(remaining / 1000))
-        busy, ahead = self._queue(task)
+        busy, ahead = queue or self._queue(task)
         slots = max(1, busy)
         wait = estimate * (ahead // slots) + (estimate / 2 if busy else 0)
         return max(1, math.ceil((wait + estimate) / 1000))

@@ -27,7 +27,7 @@ from stillmotion.engines import Engine, RenderRequest, load_engine
 from stillmotion.jobs.store import Claim, LeaseLost, Store, TaskCancelled
 from stillmotion.media.errors import InputError
 from stillmotion.music import preload as preload_music
-from stillmotion.pipeline import EncoderOptions, RenderStopped, render_to_file
+from stillmotion.pipeline import UPLOAD_AT, EncoderOptions, RenderStopped, render_to_file
 
 log = logging.getLogger("stillmotion.worker")
 
@@ -214,6 +214,7 @@ class Worker:
                 # abort does not count here: the video is finished, so it completes.)
                 if should_stop.cancelled_or_lost():
                     raise RenderStopped("the render was stopped")
+                progress(UPLOAD_AT)
                 key = f"outputs/{task.id}/{claim.token}.mp4"  # per attempt: no attempt
                 self.blobs.put_file(key, scratch)           # can overwrite another's file
                 try:

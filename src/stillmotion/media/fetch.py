@@ -62,7 +62,9 @@ async def _resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-async def _pinned_address(url: httpx.URL, allow_private: bool) -> str:
+async def pinned_address(url: httpx.URL, allow_private: bool) -> str:
+    """The checked address to connect to for `url`: resolved once, every address vetted
+    (unless private ones are allowed), so the connection cannot be rebound elsewhere."""
     if url.scheme not in ("http", "https"):
         raise InputError("URL must use http or https")
     if not url.host:
@@ -88,7 +90,7 @@ async def fetch_image_bytes(client: httpx.AsyncClient, url: str, limits: FetchLi
     try:
         async with asyncio.timeout(limits.total_timeout_s):
             for _ in range(limits.max_redirects + 1):
-                address = await _pinned_address(current, limits.allow_private)
+                address = await pinned_address(current, limits.allow_private)
                 target = current.copy_with(host=address)
                 headers = {"Host": current.netloc.decode("ascii"), "Accept": "image/*"}
                 extensions = {"sni_hostname": current.host} if current.scheme == "https" else {}

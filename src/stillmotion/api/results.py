@@ -1,0 +1,72 @@
+"""The task-result body, built in one place for polls, listings, events and webhooks."""
+
+from __future__ import annotations
+
+from stillmotion.api.schemas import (
+    DebugInfo,
+    TaskExtra,
+    TaskInfo,
+    TaskResult,
+    VideoResult,
+    WebhookAttempt,
+    WebhookInfo,
+)
+from stillmotion.blobs import LocalBlobStore
+from stillmotion.config import Settings
+from stillmotion.jobs.store import FAILED, PROCESSING, QUEUED, SUCCEED, Store, Task
+from stillmotion.jobs.webhooks import Outbox, WebhookState
+from stillmotion.pipeline import stage_of
+
+STATUS_NAMES = {QUEUED: "TASK_STATUS_QUEUED", PROCESSING: "TASK_STATUS_PROCESSING",
+                SUCCEED: "TASK_STATUS_SUCCEED", FAILED: "TASK_STATUS_FAILED"}
+
+
+class ResultBuilder:
+    """Everything a task-result body needs besides the task: store, blobs, settings."""
+
+    def __init__(self, settings: Settings, store: Store, blobs: LocalBlobStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.blobs = blobs
+        self.outbox = Outbox(store.engine, settings)
+
+    def build(self, task: Task, base_url: str, with_webhook: bool = True) -> TaskResult:
+        """The hosted body, plus our extensions where they apply. `base_url` roots the
+        signed video URL; `with_webhook=False` leaves the delivery state out (the webhook's
+        own payload, which would otherwise describe itself mid-flight)."""
+        settings = self.settings
+        videos: list[VideoResult] = []
+        if task.status == SUCCEED and task.output_key:
+            ttl = settings.video_url_ttl_s
+            videos.append(VideoResult(
+                video_url=self.blobs.signed_url(task.output_key, ttl, base_url),
+                video_url_ttl=str(ttl)))
+        eta, position = self.store.eta_and_position(task)
+        webhook = None
+        if with_webhook and task.request.get("webhook_url"):
+            webhook = _webhook_info(self.outbox.state(task.id))
+        return TaskResult(
+            task=TaskInfo(task_id=task.id, status=STATUS_NAMES[task.status],  # type: ignore[arg-type]
+                          reason=task.reason if task.status == FAILED or task.purged else "",
+                          eta=eta, progress_percent=task.progress),
+            extra=TaskExtra(
+                seed=str(task.request["seed"]),
+                debug_info=DebugInfo(
+                    request_info=task.request_info, submit_time_ms=str(task.submit_ms),
+                    execute_time_ms=str(task.execute_ms or ""),
+                    complete_time_ms=str(task.complete_ms or "")),
+                queue_position=position,
+                stage=stage_of(task.progress) if task.status == PROCESSING else None,
+                webhook=webhook),
+            videos=videos,
+        )
+
+
+def _webhook_info(state: WebhookState | None) -> WebhookInfo | None:
+    if state is None:
+        return None
+    return WebhookInfo(url=state.url, webhook_id=state.id, state=state.state,  # type: ignore[arg-type]
+                       attempts=[WebhookAttempt(
+                           number=a.number, started_ms=str(a.started_ms),
+                           status_code=a.status_code, latency_ms=a.latency_ms, error=a.error,
+                           next_retry_ms=str(a.next_retry_ms or "")) for a in state.attempts])
