@@ -8,8 +8,10 @@ Two kinds of life are added to each rendered frame:
   belongs: water to smooth, horizontal-ish or bluish regions low in the frame, clouds to
   the untextured upper part (sky), foliage and wind to textured regions away from the
   subject, hair to the subject's border, breathing to the subject itself (a 0.25 Hz scale
-  pulse). The field is computed on a grid 4x coarser than the frame and only the rows it
-  touches are resampled (cv2.remap).
+  pulse). The field is computed on a grid of ~90 rows whatever the frame size. In the
+  engine it is handed to the renderer (motion_field), which folds it into the camera's
+  own resampling, so a frame is sampled once; apply() on a finished frame resamples only
+  the tiles the masks reach instead.
 * **Overlays** (`effects`: rain, snow, fog, light, sparkles, embers, bokeh): everything
   is drawn into one RGB light layer at <= 640 px (particles splatted and blurred or drawn
   anti-aliased with sub-pixel positions, fog and light rays computed on a 4x coarser grid
@@ -146,6 +148,7 @@ class Effects:
         self._visible: dict[float, np.ndarray] = {}
         self._buffers: list[np.ndarray] = []
         self._visible0 = self._visible  # for the identity pose, kept across frames
+        self._followed: Pose | None | bool = False  # the pose the maps follow (False: none)
         self._particles: dict[str, dict[str, np.ndarray]] = {}
         for name in self.effects:
             self._particles[name] = self._make_particles(name)
@@ -481,8 +484,12 @@ class Effects:
         return ((x + 0.5) / height, (y + 0.5) / height)
 
     def _follow_pose(self, pose: Pose | None) -> None:
-        """Bring the depth-bound maps into the frame the camera shows at `pose`."""
+        """Bring the depth-bound maps into the frame the camera shows at `pose` (once per
+        pose: motion_field and apply both need them for the same frame)."""
         identity = pose is None or pose.is_identity
+        if identity and self._followed is None or self._followed == pose:
+            return
+        self._followed = None if identity else pose
         self._visible = self._visible0 if identity else {}
         self._depth_layer = self._depth_layer0 if identity else _follow(
             self._depth_layer0, pose, self.layer_size)
@@ -496,7 +503,8 @@ class Effects:
                 for name, mask in masks0.items()}
             centre0 = self._motion["centre0"]
             assert isinstance(centre0, tuple)
-            tiles = self._motion["tiles0"] if identity else _tiles(masks)
+            # the tiles are only needed by _move; found there when first needed
+            tiles = self._motion["tiles0"] if identity else None
             self._motion.update(masks=masks, tiles=tiles, centre=self._centre(centre0, pose))
 
     def motion_mask(self, name: str) -> np.ndarray:
@@ -568,6 +576,10 @@ class Effects:
         exact integer factor, which gives the same values a whole-frame enlargement would."""
         assert self._motion is not None
         tiles = self._motion["tiles"]
+        if tiles is None:
+            masks = self._motion["masks"]
+            assert isinstance(masks, dict)
+            tiles = self._motion["tiles"] = _tiles(masks)
         assert isinstance(tiles, list)
         if not tiles:
             return frame
@@ -597,6 +609,36 @@ class Effects:
             out[y0:y1, x0:x1] = cv2.remap(frame, fixed, fraction, cv2.INTER_LINEAR,
                                           borderMode=cv2.BORDER_REFLECT_101)
         return out
+
+    def motion_field(self, index: int, pose: Pose | None,
+                     grid: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+        """Local motion at frame `index` for a renderer to fold into its own sampling: dx, dy
+        in output pixels at the points of a (columns, rows) grid placed as projection.grid
+        places them; None when there is nothing to move (no motion, or frame 0's zero
+        strength, so frame 0 stays the camera's). Pass the frame to apply() with moved=True.
+        """
+        t = index / self.fps
+        strength = self._ramp(t)
+        if self._motion is None or strength <= 0.0 or not self._motion["masks0"]:
+            return None
+        self._follow_pose(pose)
+        dx, dy = self._displacement(t, strength)
+        return self._regrid(dx, dy, grid)
+
+    def _regrid(self, dx: np.ndarray, dy: np.ndarray,
+                grid: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """The field resampled from the local-motion grid onto another grid (bilinear, the
+        same values _move's enlargement gives at those points)."""
+        columns, rows = grid
+        width, height = self.size
+        # output pixel x sits at (x + 0.5) / step - 0.5 on the local-motion grid; grid point
+        # j at pixel (j + 0.5) * width / columns - 0.5
+        sx, sy = width / (columns * self._step), height / (rows * self._step)
+        matrix = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5]], np.float64)
+        both = cv2.warpAffine(cv2.merge([dx, dy]), matrix, grid,
+                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+        return both[..., 0], both[..., 1]
 
     # -- the frame ---------------------------------------------------------------------
 
@@ -639,10 +681,12 @@ class Effects:
             drawn = True
         return (planes if drawn else None), darken, fog
 
-    def apply(self, frame: np.ndarray, index: int, pose: Pose | None = None) -> np.ndarray:
+    def apply(self, frame: np.ndarray, index: int, pose: Pose | None = None,
+              moved: bool = False) -> np.ndarray:
         """The frame with local motion and overlays at frame `index`, its depth-bound parts
         following the camera `pose` the frame was rendered at (None: the photo's own view);
-        never edits `frame`."""
+        never edits `frame`. `moved`: the renderer already applied motion_field, so only
+        the overlays are left to add."""
         t = index / self.fps
         strength = self._ramp(t)
         if strength <= 0.0:
@@ -650,7 +694,7 @@ class Effects:
         self._follow_pose(pose)
         out = frame
         overlays = any(name in EFFECTS for name in self.effects)
-        if self._motion is not None:
+        if self._motion is not None and not moved:
             out = self._move(out, t, strength, self._scratch(0) if overlays else None)
         light, darken, fog = self.layer(t, strength)
         width, height = self.size

@@ -264,5 +264,9 @@ class MotionEngine:
         last = max(1, plan.frame_count - 1)
         for i in range(plan.frame_count):
             pose = pose_at(plan.beats, i / last, plan.focus)
-            frame = renderer.render(pose)
-            yield effects.apply(frame, i, pose) if effects is not None else frame
+            if effects is None:
+                yield renderer.render(pose)
+                continue
+            # local motion is folded into the camera's resampling: one interpolation a frame
+            motion = effects.motion_field(i, pose, renderer.grid_size)
+            yield effects.apply(renderer.render(pose, motion), i, pose, moved=True)
