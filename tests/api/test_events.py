@@ -67,9 +67,38 @@ def test_stream_follows_a_render_to_the_end(api: httpx.Client) -> None:
     assert final["task"]["progress_percent"] == 100 and final["task"]["eta"] == 0
     (video,) = final["videos"]
     assert httpx.get(video["video_url"], timeout=30).status_code == 200
+    # Our extensions: a queued task says how many are ahead, a running one its stage, in
+    # the pipeline's order; a finished one neither.
+    stages = ["analysis", "frames", "finishing", "upload"]
+    running = [stages.index(e["extra"]["stage"]) for e in events
+               if e["task"]["status"] == "TASK_STATUS_PROCESSING"]
+    assert running == sorted(running) and stages.index("frames") in running, running
+    for event in events:
+        queued = event["task"]["status"] == "TASK_STATUS_QUEUED"
+        assert ("queue_position" in event["extra"]) == queued, event["extra"]
+        assert ("stage" in event["extra"]) == (
+            event["task"]["status"] == "TASK_STATUS_PROCESSING")
+    assert "webhook" not in final["extra"]  # no webhook asked for: the hosted body only
     # Nothing was sent twice in a row unchanged.
     for before, after in zip(events, events[1:], strict=False):
         assert before["task"] != after["task"] or before["videos"] != after["videos"]
+
+
+def test_queued_tasks_show_their_place_in_the_queue(api_only: httpx.Client) -> None:
+    """The API-only node has no workers, so the queue only moves when a test cancels."""
+    ids = [submit(api_only) for _ in range(3)]
+
+    def positions() -> list[int]:
+        return [api_only.get("/v3/async/task-result", params={"task_id": task_id})
+                .json()["extra"]["queue_position"] for task_id in ids]
+
+    first, second, third = positions()
+    assert (second, third) == (first + 1, first + 2)
+    assert api_only.post("/v3/async/task-cancel", json={"task_id": ids[0]}).status_code == 200
+    ids = ids[1:]
+    assert positions() == [first, first + 1]  # the cancelled task no longer counts
+    for task_id in ids:
+        api_only.post("/v3/async/task-cancel", json={"task_id": task_id})
 
 
 def test_unknown_task_and_missing_key(api_only: httpx.Client,
