@@ -15,6 +15,7 @@ from stillmotion.engines.base import RenderRequest
 from stillmotion.engines.motion import MotionEngine, MotionPlan
 from stillmotion.engines.motion.camera import pose_at
 from stillmotion.engines.motion.effects import Effects
+from stillmotion.engines.motion.render import FrameRenderer
 from stillmotion.engines.motion.scene import analyse
 from tests.conftest import photo
 
@@ -250,3 +251,52 @@ def test_analysis_size_photos_and_odd_output_sizes() -> None:
             effects = Effects(OVERLAYS, MOTIONS, analysis, *size, 1, 24, 24, image=source)
             out = effects.apply(base, 23)
             assert out.shape == base.shape and not np.array_equal(out, base)
+
+
+@pytest.mark.parametrize(("name", "prompt"), [("chelsea", "orbit right, leaves in the wind"),
+                                              ("astronaut", "push in, hair blowing")])
+def test_local_motion_folded_into_the_camera_matches_a_second_resampling(
+        name: str, prompt: str) -> None:
+    """The engine folds local motion into the renderer's one remap; the result shows what
+    resampling the camera's frame a second time through the same field shows (minus the
+    second interpolation's blur), and outside the masks it is the camera's frame."""
+    image = photo(name)
+    plan = plan_for(image, prompt)
+    assert plan.motions and plan.move != "static"
+    fused = frames(image, plan)
+    renderer = FrameRenderer(image, plan.width, plan.height, plan.zoom_max,
+                             _ENGINE.analysis(image).depth, plan.focus)
+    effects = Effects((), plan.motions, _ENGINE.analysis(image), plan.width, plan.height,
+                      plan.seed, plan.frame_count, plan.fps, image=image)
+    for index in (30, 60):
+        pose = pose_at(plan.beats, index / (plan.frame_count - 1), plan.focus)
+        camera = renderer.render(pose)
+        twice = effects.apply(camera, index, pose)
+        masks = [effects.motion_mask(m) for m in plan.motions]
+        moving, still = np.maximum.reduce(masks) > 0.5, np.maximum.reduce(masks) < 0.005
+
+        def gap(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
+            return float(np.abs(a.astype(np.int16) - b)[where].mean())
+
+        assert gap(camera, twice, moving) > 2.0  # the motion is there to be seen
+        assert gap(fused[index], twice, moving) < 0.35 * gap(camera, twice, moving)
+        assert gap(fused[index], camera, still) < 0.05
+
+
+def test_renderer_motion_field_moves_what_each_pixel_shows() -> None:
+    """Output p shows what p + motion(p) showed, parallax included: a uniform 3 px field
+    is a 3 px shift of the camera's frame."""
+    image = photo("chelsea")
+    plan = plan_for(image, "orbit left")
+    renderer = FrameRenderer(image, plan.width, plan.height, plan.zoom_max,
+                             _ENGINE.analysis(image).depth, plan.focus)
+    pose = pose_at(plan.beats, 0.6, plan.focus)
+    columns, rows = renderer.grid_size
+    zero = np.zeros((rows, columns), np.float32)
+    camera = renderer.render(pose)
+    assert np.array_equal(renderer.render(pose, (zero, zero)), camera)
+    shifted = renderer.render(pose, (zero + 3.0, zero - 2.0))
+    inner = (slice(20, -20), slice(20, -20))
+    moved = np.roll(camera, (2, -3), axis=(0, 1))
+    assert float(np.abs(shifted[inner].astype(np.int16) - moved[inner]).mean()) < 0.6
+    assert float(np.abs(camera[inner].astype(np.int16) - moved[inner]).mean()) > 3.0

@@ -136,7 +136,16 @@ class Effects:
         self.unit = lh / 360.0  # one "360p pixel" in layer pixels
         self.field_size = (max(4, math.ceil(lw / FIELD_STEP)), max(4, math.ceil(lh / FIELD_STEP)))
         depth = analysis.depth.astype(np.float32)
-        self._depth_layer = self._depth_layer0 = _resize(depth, lw, lh)
+        # at layer size as uint8: it is followed every frame (a uint8 warp is cheap) and
+        # turned into particle visibility by a 256-entry table (1/255 steps are invisible
+        # in a mask that fades over a quarter of the depth range)
+        # (followed at half that size, which still holds all the detail of the depth proxy,
+        # and enlarged: a quarter of the warp's cost)
+        self._depth8 = self._depth8_0 = np.clip(
+            np.rint(_resize(depth, lw, lh) * 255.0), 0, 255).astype(np.uint8)
+        self._depth8_half = cv2.resize(self._depth8_0, ((lw + 1) // 2, (lh + 1) // 2),
+                                       interpolation=cv2.INTER_AREA)
+        self._rain_buffers: tuple[np.ndarray, np.ndarray] | None = None
         self._depth_field = _resize(depth, *self.field_size)
         small = analysis_image(image) if image is not None else None
         if small is not None and small.shape[:2] != depth.shape:
@@ -202,7 +211,8 @@ class Effects:
         """Where a particle layer at depth z shows: hidden behind anything nearer."""
         key = round(z, 3)
         if key not in self._visible:
-            self._visible[key] = 1.0 - _smoothstep(z + 0.05, z + 0.3, self._depth_layer)
+            table = 1.0 - _smoothstep(z + 0.05, z + 0.3, np.arange(256) / 255.0)
+            self._visible[key] = cv2.LUT(self._depth8, table)
         return self._visible[key]
 
     # -- particles ---------------------------------------------------------------------
@@ -243,6 +253,9 @@ class Effects:
         slant = float(p["slant"][0])
         direction = np.array([math.sin(slant), math.cos(slant)])
         out = np.zeros((lh, lw), np.float32)
+        if self._rain_buffers is None:
+            self._rain_buffers = (np.empty((lh, lw), np.uint8), np.empty((lh, lw), np.float32))
+        buffer, shade = self._rain_buffers
         for z in np.unique(p["z"]):
             sel = p["z"] == z
             speed = (0.7 + 1.9 * z) * p["speed"][sel]  # screen heights per second
@@ -256,13 +269,16 @@ class Effects:
             tail_y = head_y - direction[1] * length * lh
             segments = np.stack([np.stack([tail_x, tail_y], -1), np.stack([head_x, head_y], -1)],
                                 1)
-            buffer = np.zeros((lh, lw), np.uint8)
+            buffer.fill(0)
             # one layer pixel wide (two at 720p), anti-aliased: thicker reads as bars
             cv2.polylines(buffer, list(np.round(segments * 16).astype(np.int32)), False, 255,
                           1, cv2.LINE_AA, shift=4)
-            out += buffer.astype(np.float32) * ((0.1 + 0.24 * float(z)) / 255.0) \
-                * self._visibility(float(z))
-        return out * strength
+            # the streaks, hidden behind nearer things, at this layer's brightness: cv2's
+            # mixed uint8 x float32 product, no float copy of the streaks
+            cv2.multiply(buffer, self._visibility(float(z)), dst=shade,
+                         scale=(0.1 + 0.24 * float(z)) * strength / 255.0, dtype=cv2.CV_32F)
+            cv2.add(out, shade, dst=out)
+        return out
 
     def _snow(self, t: float, strength: float) -> np.ndarray:
         p = self._particles["snow"]
@@ -330,8 +346,8 @@ class Effects:
             cx = (np.mod(p["x"][i] + drift * p["speed"][i] * t * lh / lw, 1.0)) * lw
             cy = (p["y"][i] + 0.01 * math.sin(2 * math.pi * 0.1 * p["freq"][i] * t
                                                + p["phase"][i])) * lh
-            far = 1.0 - float(self._depth_layer[int(np.clip(cy, 0, lh - 1)),
-                                                 int(np.clip(cx, 0, lw - 1))])
+            far = 1.0 - float(self._depth8[int(np.clip(cy, 0, lh - 1)),
+                                           int(np.clip(cx, 0, lw - 1))]) / 255.0
             level = (0.09 + 0.1 * p["bright"][i]) * (0.5 + 0.5 * far) * (
                 0.8 + 0.2 * math.sin(2 * math.pi * 0.2 * p["freq"][i] * t + p["phase"][i]))
             x0, x1 = max(0, int(cx - radius - 2)), min(lw, int(cx + radius + 3))
@@ -357,11 +373,14 @@ class Effects:
             h, w = noise.shape
             shift_x = math.cos(angle) * speed * t * fh * 2 + 0.0
             shift_y = math.sin(angle) * speed * t * fh * 2 * 0.4
-            matrix = np.array([[1.0, 0.0, shift_x], [0.0, 1.0, shift_y]], np.float32)
-            moved = cv2.warpAffine(noise, matrix, (w, h), flags=cv2.INTER_LINEAR,
-                                   borderMode=cv2.BORDER_WRAP)
-            layers.append(cv2.resize(moved[: h // 2 + 1, : w // 2 + 1], (fw, fh),
-                                     interpolation=cv2.INTER_LINEAR))
+            # the noise's top-left quarter (plus one sample), travelled by the shift with
+            # wrap-around and shrunk to the field, in one warp of the small output
+            sx, sy = (w // 2 + 1) / fw, (h // 2 + 1) / fh
+            matrix = np.array([[sx, 0.0, 0.5 * sx - 0.5 - shift_x],
+                               [0.0, sy, 0.5 * sy - 0.5 - shift_y]], np.float64)
+            layers.append(cv2.warpAffine(noise, matrix, (fw, fh),
+                                         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                         borderMode=cv2.BORDER_WRAP))
         density = 0.65 * layers[0] + 0.35 * layers[1]
         return np.clip(0.65 * self._far * (0.3 + 0.9 * density), 0.0, 0.75) * strength
 
@@ -491,8 +510,9 @@ class Effects:
             return
         self._followed = None if identity else pose
         self._visible = self._visible0 if identity else {}
-        self._depth_layer = self._depth_layer0 if identity else _follow(
-            self._depth_layer0, pose, self.layer_size)
+        if any(name in ("rain", "snow", "bokeh") for name in self.effects):
+            self._depth8 = self._depth8_0 if identity else _resize(_follow(
+                self._depth8_half, pose, self._depth8_half.shape[::-1]), *self.layer_size)
         if "fog" in self.effects:
             self._far = self._far0 if identity else _follow(self._far0, pose, self.field_size)
         if self._motion is not None:
@@ -646,7 +666,7 @@ class Effects:
               ) -> tuple[list[np.ndarray] | None, float, np.ndarray | None]:
         """At time t: the light layer (R, G, B float32 planes 0..1 at layer size, screened
         over the frame; adding plane by plane is ~10x cheaper than broadcasting into an RGB
-        array), a darkening factor for the frame and the fog's opacity (layer size)."""
+        array), a darkening factor for the frame and the fog's opacity (field size)."""
         lw, lh = self.layer_size
         planes = [np.zeros((lh, lw), np.float32) for _ in range(3)]
         drawn = False
@@ -672,7 +692,7 @@ class Effects:
             elif name == "bokeh":
                 self._bokeh(t, strength, planes)
             elif name == "fog":
-                fog = _resize(self._fog(t, strength), lw, lh)
+                fog = self._fog(t, strength)
                 continue
             elif name == "light":
                 add(_resize(self._light_field(t, strength), lw, lh), (1.0, 0.88, 0.66))
@@ -712,29 +732,41 @@ class Effects:
             inverse = cv2.bitwise_not(out, dst=self._scratch(2))
             if darken < 1.0:
                 # darkening f by d is, on the inverse, 255 - d * (255 - inverse)
-                cv2.addWeighted(inverse, darken, inverse, 0.0, 255.0 * (1.0 - darken),
-                                dst=inverse)
+                cv2.convertScaleAbs(inverse, dst=inverse, alpha=darken,
+                                    beta=255.0 * (1.0 - darken))
             cv2.multiply(inverse, layer8, dst=inverse, scale=1.0 / 255.0)
             return cv2.bitwise_not(inverse)
-        # with fog: out = f * keep + add, composed at layer size: darken, then a blend toward
-        # the fog colour (opacity a), then the light layer screened over it
-        keep_mono = (1.0 - fog) * darken
-        keeps, adds = [], []
-        for c in range(3):
-            keep = keep_mono
-            add = fog * float(self._fog_colour[c])
-            if light is not None:
-                through = 1.0 - light[c]
-                keep = keep * through
-                add = add * through + light[c]
-            keeps.append(cv2.convertScaleAbs(keep, alpha=255.0))
-            adds.append(cv2.convertScaleAbs(add, alpha=255.0))
-        keep8 = cv2.resize(cv2.merge(keeps), (width, height), dst=self._scratch(1),
+        if light is not None:
+            lw, lh = self.layer_size
+            fog = _resize(fog, lw, lh)
+        # without a light layer the terms are as smooth as the fog: enlarged from the small
+        # field, which costs a third of enlarging them from the layer
+        keep8, add8 = self._fog_terms(fog, darken, light)
+        keep8 = cv2.resize(keep8, (width, height), dst=self._scratch(1),
                            interpolation=cv2.INTER_LINEAR)
-        add8 = cv2.resize(cv2.merge(adds), (width, height), dst=self._scratch(2),
+        add8 = cv2.resize(add8, (width, height), dst=self._scratch(2),
                           interpolation=cv2.INTER_LINEAR)
         kept = cv2.multiply(out, keep8, dst=keep8, scale=1.0 / 255.0)
         return cv2.add(kept, add8)
+
+    def _fog_terms(self, fog: np.ndarray, darken: float, light: list[np.ndarray] | None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """With fog, out = f * keep + add (RGB uint8, 255 = 1, at fog's size): darken, then
+        a blend toward the fog colour (opacity fog), then the light layer screened over it.
+
+        Composed with cv2's uint8 arithmetic: the frame is uint8 in the end, and these
+        operations cost a fraction of numpy's float temporaries at this size."""
+        keep_mono = cv2.convertScaleAbs(fog, alpha=-255.0 * darken, beta=255.0 * darken)
+        keep = cv2.merge([keep_mono] * 3)
+        add = cv2.merge([cv2.convertScaleAbs(fog, alpha=255.0 * float(c))
+                         for c in self._fog_colour])
+        if light is None:
+            return keep, add
+        light8 = cv2.merge([cv2.convertScaleAbs(plane, alpha=255.0) for plane in light])
+        through = cv2.bitwise_not(light8)
+        cv2.multiply(keep, through, dst=keep, scale=1.0 / 255.0)
+        cv2.multiply(add, through, dst=add, scale=1.0 / 255.0)
+        return keep, cv2.add(add, light8, dst=add)
 
     def _scratch(self, slot: int) -> np.ndarray:
         """A full-size RGB uint8 buffer kept for this task (contents undefined)."""

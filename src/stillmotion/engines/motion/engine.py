@@ -266,7 +266,12 @@ class MotionEngine:
             pose = pose_at(plan.beats, i / last, plan.focus)
             if effects is None:
                 yield renderer.render(pose)
-                continue
-            # local motion is folded into the camera's resampling: one interpolation a frame
-            motion = effects.motion_field(i, pose, renderer.grid_size)
-            yield effects.apply(renderer.render(pose, motion), i, pose, moved=True)
+            elif pose.is_identity:
+                # the frame is the photo's level 0 as is: effects resample only the tiles
+                # their masks reach, which is cheaper than resampling the whole frame
+                yield effects.apply(renderer.render(pose), i, pose)
+            else:
+                # the camera resamples the photo anyway: local motion is folded into that
+                # one remap (one interpolation a frame, and no second full-frame pass)
+                motion = effects.motion_field(i, pose, renderer.grid_size)
+                yield effects.apply(renderer.render(pose, motion), i, pose, moved=True)
