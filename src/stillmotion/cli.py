@@ -1,5 +1,5 @@
-"""`stillmotion serve | worker | generate | music | keys`: errors are one clear line, never a
-traceback."""
+"""`stillmotion serve | worker | generate | music | keys | purge`, and the client commands
+`submit | result | cancel | list`: errors are one clear line, never a traceback."""
 
 from __future__ import annotations
 
@@ -325,6 +325,205 @@ def music(
               soft_wrap=True)
     for reason in plan.reasons:
         out.print(f"  {reason}", highlight=False, soft_wrap=True)
+
+
+# --- client commands: talk to a running server (ours or the hosted one) over HTTP --------
+
+EXIT_TASK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_NOT_FOUND = 4
+EXIT_TIMEOUT = 5
+EXIT_UNAVAILABLE = 6
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success (with --wait: the task SUCCEED), 1 the task FAILED (reason "
+    "printed), 2 usage or validation error (the server's 400 message printed), 3 bad or "
+    "missing API key, 4 no such task, 5 --wait timed out, 6 server unavailable or network "
+    "error (also 5xx and 429).")
+
+ServerUrl = typer.Option(None, "--server", help="API base URL (default: $STILLMOTION_BASE_URL "
+                         "or http://127.0.0.1:8000).")
+ApiKey = typer.Option(None, "--key", help="API key (default: $STILLMOTION_API_KEY).")
+
+
+def _fail(code: int, message: str) -> typer.Exit:
+    from rich.markup import escape
+
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def client_errors(command: F) -> F:
+    """The client's exceptions as one line on stderr and the documented exit codes."""
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from stillmotion.client import errors
+
+        try:
+            return command(*args, **kwargs)
+        except errors.ApiError as exc:
+            message = f"{exc.message} ({exc.code} {exc.reason})"
+            if isinstance(exc, errors.AuthError):
+                raise _fail(EXIT_AUTH, message) from None
+            if isinstance(exc, errors.NotFound):
+                raise _fail(EXIT_NOT_FOUND, message) from None
+            if isinstance(exc, errors.ServerError | errors.RateLimited):
+                raise _fail(EXIT_UNAVAILABLE, message) from None
+            raise _fail(EXIT_USAGE, message) from None
+        except errors.WaitTimeout as exc:
+            raise _fail(EXIT_TIMEOUT, str(exc)) from None
+        except errors.TransportError as exc:
+            raise _fail(EXIT_UNAVAILABLE, f"no answer from the server: {exc}") from None
+        except errors.ClientError as exc:
+            raise _fail(EXIT_USAGE, str(exc)) from None
+        except OSError as exc:
+            raise _fail(EXIT_USAGE, f"{exc.filename}: {exc.strerror}" if exc.filename
+                        else str(exc)) from None
+        except ValueError as exc:
+            raise _fail(EXIT_USAGE, str(exc)) from None
+    return wrapper  # type: ignore[return-value]
+
+
+def _short_status(status: str) -> str:
+    return status.removeprefix("TASK_STATUS_").lower()
+
+
+def _status_filter(status: str | None) -> str | None:
+    """`queued`, `failed`... or the full TASK_STATUS_* name."""
+    if status is None:
+        return None
+    name = status.strip().upper()
+    name = {"SUCCEEDED": "SUCCEED", "SUCCESS": "SUCCEED", "RUNNING": "PROCESSING"}.get(name,
+                                                                                      name)
+    full = name if name.startswith("TASK_STATUS_") else f"TASK_STATUS_{name}"
+    if full not in ("TASK_STATUS_QUEUED", "TASK_STATUS_PROCESSING", "TASK_STATUS_SUCCEED",
+                    "TASK_STATUS_FAILED"):
+        raise ValueError(f"--status must be queued, processing, succeed or failed, "
+                         f"got {status!r}")
+    return full
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+@client_errors
+def submit(
+    image: str = typer.Argument(..., help="A PNG, JPEG or WebP file, or an http(s) URL or a "
+                                "data URI."),
+    server: str | None = ServerUrl,
+    key: str | None = ApiKey,
+    prompt: str | None = typer.Option(None, help="How the shot should move."),
+    duration: int | None = typer.Option(None, help="4 or 8 seconds (server default 4)."),
+    resolution: str | None = typer.Option(None, help="360p, 720p or 1080p (8 s: 720p)."),
+    amplitude: str | None = typer.Option(None, help="auto, small, medium or large."),
+    seed: int | None = typer.Option(None, help="0..2^32-1; -1 or none picks one at random."),
+    bgm: bool = typer.Option(False, "--bgm", help="Add background music."),
+    webhook_url: str | None = typer.Option(None, help="Notified when the task ends."),
+    wait: bool = typer.Option(False, "--wait", help="Show progress until the task ends."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Download the MP4 here "
+                                       "(implies --wait)."),
+    timeout: float | None = typer.Option(None, help="With --wait: give up after this many "
+                                         "seconds (exit 5); default: no limit."),
+    poll_interval: float = typer.Option(1.0, help="With --wait: seconds between polls."),
+) -> None:
+    """Submit an image-to-video task to a server; prints the task id.
+
+    With --wait, a progress bar follows the task; with -o the video is downloaded once it
+    SUCCEEDs. Only the task id goes to stdout: TASK=$(stillmotion submit photo.jpg).
+    """
+    from stillmotion.client import Client
+
+    with Client(server, key) as client:
+        task_id = client.submit(image, prompt=prompt, duration=duration,
+                                resolution=resolution, movement_amplitude=amplitude,
+                                seed=seed, bgm=bgm or None, webhook_url=webhook_url)
+        out.print(task_id, highlight=False)
+        if not (wait or output):
+            return
+        result = _wait_with_bar(client, task_id, timeout, poll_interval)
+        if result.failed:
+            raise _fail(EXIT_TASK_FAILED, f"task {task_id} FAILED: {result.reason}")
+        if output is not None:
+            client.download(result, output)
+            err.print(f"wrote {output}", highlight=False)
+        else:
+            err.print(f"SUCCEED: {result.video_url}", highlight=False, soft_wrap=True)
+
+
+def _wait_with_bar(client: Any, task_id: str, timeout: float | None,
+                   poll_interval: float) -> Any:
+    """`client.wait` under a progress bar: stage (or status), percent, the server's ETA."""
+    from stillmotion.client import TaskResult
+
+    with Progress(TextColumn("[bold]{task.fields[stage]:<10}"), BarColumn(),
+                  TaskProgressColumn(), TextColumn("{task.fields[eta]}"), console=err,
+                  transient=True) as bar:
+        job = bar.add_task("task", total=100, stage="submitted", eta="")
+
+        def show(result: TaskResult) -> None:
+            stage = result.stage or _short_status(result.status)
+            if result.extra.queue_position is not None:
+                stage = f"queued #{result.extra.queue_position + 1}"
+            eta = f"eta {result.eta} s" if result.eta and not result.done else ""
+            bar.update(job, completed=result.progress, stage=stage, eta=eta)
+
+        return client.wait(task_id, timeout=timeout, poll_interval=poll_interval,
+                           on_progress=show)
+
+
+@app.command("result", epilog=EXIT_CODES_HELP)
+@client_errors
+def result_command(task_id: str = typer.Argument(..., help="The task id."),
+                   server: str | None = ServerUrl, key: str | None = ApiKey) -> None:
+    """Print the task-result JSON; exit 1 when the task FAILED, otherwise 0."""
+    import json
+
+    from stillmotion.client import Client
+
+    with Client(server, key) as client:
+        result = client.result(task_id)
+    typer.echo(json.dumps(result.model_dump(mode="json", exclude_unset=True), indent=2))
+    if result.failed:
+        raise typer.Exit(EXIT_TASK_FAILED)
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+@client_errors
+def cancel(task_id: str = typer.Argument(..., help="The task id."),
+           server: str | None = ServerUrl, key: str | None = ApiKey) -> None:
+    """Cancel a queued or running task (it ends FAILED, "cancelled by the user"); a task
+    that already finished is exit 2."""
+    from stillmotion.client import Client
+
+    with Client(server, key) as client:
+        result = client.cancel(task_id)
+    out.print(f"{result.task_id}\t{_short_status(result.status)}\t{result.reason}",
+              highlight=False, markup=False)
+
+
+@app.command("list", epilog=EXIT_CODES_HELP)
+@client_errors
+def list_command(
+    server: str | None = ServerUrl, key: str | None = ApiKey,
+    status: str | None = typer.Option(None, help="Only queued, processing, succeed or "
+                                      "failed tasks."),
+    limit: int = typer.Option(20, help="Show at most this many tasks (newest first)."),
+) -> None:
+    """List the key's tasks, newest first: id, status, progress, submit time, reason."""
+    from datetime import UTC, datetime
+    from itertools import islice
+
+    from stillmotion.client import Client
+
+    if limit < 1:
+        raise ValueError(f"--limit must be 1 or more, got {limit}")
+    wanted = _status_filter(status)
+    with Client(server, key) as client:
+        for task in islice(client.iter_tasks(wanted, page_size=min(limit, 100)), limit):
+            submitted = task.extra.debug_info.submit_time_ms
+            when = (datetime.fromtimestamp(int(submitted) / 1000, UTC)
+                    .isoformat(timespec="seconds") if submitted.isdigit() else "-")
+            out.print(f"{task.task_id}\t{_short_status(task.status)}\t{task.progress}%\t"
+                      f"{when}\t{task.reason}", highlight=False, markup=False, soft_wrap=True)
 
 
 def main() -> None:
