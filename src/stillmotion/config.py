@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,6 +68,10 @@ class Settings(BaseSettings):
     retention_days: float = Field(default=defaults.RETENTION_DAYS, gt=0)
     row_retention_days: float = Field(default=defaults.ROW_RETENTION_DAYS, gt=0)
     purge_interval_s: float = Field(default=defaults.PURGE_INTERVAL_S, ge=0)  # 0: never
+
+    log_format: Literal["json", "text"] = "json"  # json: one object per line (stillmotion.logs)
+    access_log: bool = False  # log every request (as `serve --access-log`)
+    metrics_token: str | None = None  # when set, GET /metrics needs `Bearer <token>`
 
     x264_preset: str = defaults.X264_PRESET
     x264_crf: int = defaults.X264_CRF

@@ -25,6 +25,7 @@ from stillmotion.jobs.retention import Purger
 from stillmotion.jobs.store import Store, Task
 from stillmotion.jobs.webhooks import Dispatcher
 from stillmotion.jobs.worker import make_blob_store, run_worker_process
+from stillmotion.metrics import prepare_multiprocess_dir
 
 log = logging.getLogger("stillmotion.server")
 SECOND_SIGNAL_GRACE_S = 15.0  # after the second SIGTERM a worker only has to hand back
@@ -137,6 +138,9 @@ def serve(settings: Settings, access_log: bool = False) -> None:
         settings.ensure_dirs()
         Store(settings).create_schema()
         export_settings(settings)
+        # Each API process keeps its request-latency histogram in a file there, and
+        # /metrics in any of them sums the files (prometheus_client multiprocess mode).
+        prepare_multiprocess_dir(settings.data_dir)
     pool = WorkerPool(settings, settings.workers)
     housekeeping = Housekeeping(settings).start()
 
@@ -148,7 +152,9 @@ def serve(settings: Settings, access_log: bool = False) -> None:
         if pool.stopping:
             pool.signal_all(signal.SIGTERM)
 
-    common = dict(host=settings.host, port=settings.port, access_log=access_log,
+    # log_config=None: uvicorn's lines go through our handler (stillmotion.logs), as JSON.
+    common = dict(host=settings.host, port=settings.port,
+                  access_log=access_log or settings.access_log, log_config=None,
                   log_level="info", timeout_graceful_shutdown=10)
     try:
         signal.signal(signal.SIGTERM, on_signal)

@@ -19,7 +19,9 @@ from stillmotion.config import Settings
 from stillmotion.jobs.keys import KeyStore
 from stillmotion.jobs.store import Store
 from stillmotion.jobs.worker import make_blob_store
+from stillmotion.logs import RequestIdMiddleware
 from stillmotion.media.fetch import FetchLimits, make_client
+from stillmotion.metrics import install_metrics
 
 
 def _flag_shutdown(app: FastAPI) -> Callable[[], None]:
@@ -87,6 +89,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.results = ResultBuilder(settings, store, app.state.blobs)
     install_error_handlers(app)
     app.include_router(router)
+    install_metrics(app, store)  # GET /metrics and the request-latency middleware
+    app.add_middleware(RequestIdMiddleware)  # outermost of ours: ids every request
     # The submit and cancel routes read their bodies by hand (content type, size cap);
     # publish their models.
     original_openapi = app.openapi

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stillmotion.api.schemas import describe_validation_error
+from stillmotion.logs import REQUEST_ID_HEADER, request_id_of, request_id_var
 
 log = logging.getLogger("stillmotion.api")
 
@@ -76,9 +77,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        request_id = uuid.uuid4().hex
+        # The id RequestIdMiddleware gave the request (and sent as X-Request-ID), so the
+        # envelope, the header and the log lines all quote the same one.
+        request_id = request_id_of(request.scope) or uuid.uuid4().hex
+        request_id_var.set(request_id)
         log.error("request %s: %s %s failed", request_id, request.method, request.url.path,
                   exc_info=exc)
         return envelope(500, "INTERNAL_ERROR",
                         f"internal error; quote request id {request_id} when reporting it",
-                        {"request_id": request_id})
+                        {"request_id": request_id}, headers={REQUEST_ID_HEADER: request_id})

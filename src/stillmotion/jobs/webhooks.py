@@ -40,6 +40,7 @@ from stillmotion.config import Settings
 from stillmotion.jobs.database import now_ms, tasks, webhook_attempts, webhooks
 from stillmotion.jobs.keys import WEBHOOK_SECRET_PREFIX, KeyStore
 from stillmotion.jobs.store import FINAL, Store, Task
+from stillmotion.logs import bind_task
 from stillmotion.media.errors import InputError
 from stillmotion.media.fetch import pinned_address
 
@@ -300,6 +301,12 @@ class Dispatcher:
                 await asyncio.wait(in_flight, timeout=self.settings.webhook_timeout_s + 2)
 
     async def _deliver(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
+        # Each delivery runs in an asyncio task of its own, so the id stays with it (and
+        # to_thread carries it into the threads that read and write the store).
+        with bind_task(delivery.task_id):
+            await self._deliver_bound(client, delivery)
+
+    async def _deliver_bound(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
         try:
             outcome = await self._attempt(client, delivery)
             await asyncio.to_thread(self.outbox.record, delivery, outcome)

@@ -25,6 +25,7 @@ from stillmotion.blobs import LocalBlobStore, UrlSigner
 from stillmotion.config import Settings
 from stillmotion.engines import Engine, RenderRequest, load_engine
 from stillmotion.jobs.store import Claim, LeaseLost, Store, TaskCancelled
+from stillmotion.logs import bind_task
 from stillmotion.media.errors import InputError
 from stillmotion.music import preload as preload_music
 from stillmotion.pipeline import UPLOAD_AT, EncoderOptions, RenderStopped, render_to_file
@@ -61,6 +62,10 @@ class Heartbeat:
         self._thread.join()
 
     def _run(self) -> None:
+        with bind_task(self._claim.task.id):  # a thread starts with a context of its own
+            self._beat()
+
+    def _beat(self) -> None:
         while not self._stop.wait(self._interval):
             try:
                 if self._store.heartbeat(self._claim):
@@ -190,6 +195,10 @@ class Worker:
 
     def run_claim(self, claim: Claim) -> None:
         """Render one claimed task and record how it ended; never raises."""
+        with bind_task(claim.task.id):  # every line logged about it carries its task_id
+            self._run_claim(claim)
+
+    def _run_claim(self, claim: Claim) -> None:
         task = claim.task
         scratch = self.blobs.scratch_path(".mp4")
         log.info("task %s: attempt %d started", task.id, task.attempts)
