@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from stillmotion import __version__, defaults
 from stillmotion.api.errors import install_error_handlers
+from stillmotion.api.playground import router as playground_router
 from stillmotion.api.results import ResultBuilder
 from stillmotion.api.routes import router
 from stillmotion.api.schemas import CancelRequest, Img2VideoRequest, RedeliverRequest
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.results = ResultBuilder(settings, store, app.state.blobs)
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(playground_router)
     install_metrics(app, store)  # GET /metrics and the request-latency middleware
     app.add_middleware(RequestIdMiddleware)  # outermost of ours: ids every request
     # The submit and cancel routes read their bodies by hand (content type, size cap);

@@ -1,0 +1,204 @@
+"""The web playground in a real headless Chromium (Debian's, driven by Playwright) against a
+real server: a person's path through it, with a screenshot of each state.
+
+Screenshots go to $STILLMOTION_SCREENSHOT_DIR when set (to look at them), else to the
+test's temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import av
+import httpx
+import pytest
+
+from tests.conftest import Server, data_uri, encode, photo
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# As the machine's notes advise: without the background-networking flags Chromium keeps
+# trying to reach Google's hosts, which this closed network refuses.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
+    pytest.skip("Debian's chromium is not installed (scripts/test installs it)",
+                allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = Server(tmp_path_factory.mktemp("playground"), workers=1).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("STILLMOTION_SCREENSHOT_DIR", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def page(browser: Browser, site: Server) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(site.base_url + "/")
+    yield page
+    context.close()
+    assert errors == [], f"the page raised: {errors}"
+
+
+def enter_key(page: Page, key: str) -> None:
+    page.fill("#key", key)
+    page.press("#key", "Tab")  # the key is saved (and tasks listed) when it changes
+
+
+def wait_until(page: Page, script: str, timeout: float = 120) -> None:
+    """Poll a page expression from Python (the page's CSP forbids Playwright's in-page
+    polling, which evaluates strings)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if page.evaluate(script):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"never true: {script}")
+
+
+def test_a_photo_becomes_a_video_that_plays_and_downloads(
+        page: Page, site: Server, shots: Path, tmp_path: Path) -> None:
+    page.screenshot(path=shots / "1-empty.png", full_page=True)
+    enter_key(page, site.key)
+    image = tmp_path / "chelsea.png"
+    image.write_bytes(encode(photo("chelsea")))
+    page.set_input_files("#file", str(image))
+    wait_until(page, "!document.getElementById('preview').hidden")
+    page.fill("#prompt", "slow push in, light rain")
+
+    # Resolution choices follow the duration, as the contract's rules say.
+    page.select_option("#duration", "8")
+    assert page.eval_on_selector_all("#resolution option", "o => o.map(x => x.value)") == [
+        "720p"]
+    page.select_option("#duration", "4")
+    assert page.eval_on_selector_all("#resolution option", "o => o.map(x => x.value)") == [
+        "360p", "720p", "1080p"]
+    assert page.input_value("#resolution") == "360p"
+    page.screenshot(path=shots / "2-filled.png", full_page=True)
+
+    page.click("#submit")
+    seen: list[int] = []
+    deadline = time.monotonic() + 120
+    while "Succeed" not in (page.text_content("#status") or ""):
+        assert time.monotonic() < deadline, "the task did not succeed in the page"
+        value = int(page.get_attribute("#bar", "aria-valuenow") or 0)
+        if not seen or value != seen[-1]:
+            seen.append(value)
+            if 0 < value < 100 and not (shots / "3-progress.png").exists():
+                page.screenshot(path=shots / "3-progress.png", full_page=True)
+        time.sleep(0.03)
+    assert seen == sorted(seen), f"progress went backwards: {seen}"
+    assert page.get_attribute("#bar", "aria-valuenow") == "100"
+    assert any(0 < value < 100 for value in seen), f"no progress in between: {seen}"
+
+    # The video plays inline: its clock advances.
+    wait_until(page, "document.getElementById('video').currentTime > 0.3", timeout=20)
+    assert page.is_hidden("#cancel")
+    plan = page.text_content("#plan-list") or ""
+    assert "push in" in plan and "rain" in plan and "96 frames" in plan
+    page.screenshot(path=shots / "4-done.png", full_page=True)
+
+    with page.expect_download() as download_info:
+        page.click("#download")
+    saved = tmp_path / "downloaded.mp4"
+    download_info.value.save_as(saved)
+    with av.open(str(saved)) as container:
+        stream = container.streams.video[0]
+        assert sum(1 for _ in container.decode(video=0)) == 96
+        assert stream.codec_context.height == 360
+
+    # The recent-tasks list shows it, with the video's first frame as its thumbnail.
+    page.click("#refresh")
+    wait_until(page, "document.querySelectorAll('#recent li').length > 0")
+    first_card = page.text_content("#recent li") or ""
+    assert "SUCCEED" in first_card and "slow push in" in first_card
+    assert page.locator("#recent li video.thumb").count() >= 1
+
+
+def test_a_bad_file_shows_the_servers_message_next_to_the_field(
+        page: Page, site: Server, shots: Path, tmp_path: Path) -> None:
+    enter_key(page, site.key)
+    gif = tmp_path / "coffee.gif"
+    gif.write_bytes(encode(photo("coffee"), "GIF"))
+    page.set_input_files("#file", str(gif))
+    wait_until(page, "!document.getElementById('preview').hidden")
+    page.click("#submit")
+    wait_until(page, "!document.getElementById('images-error').hidden", timeout=30)
+    shown = page.text_content("#images-error") or ""
+    with httpx.Client(base_url=site.base_url, timeout=30,
+                      headers={"Authorization": f"Bearer {site.key}"}) as client:
+        server_says = client.post("/v3/async/vidu-2.0-img2video", json={
+            "images": [data_uri(gif.read_bytes(), "image/gif")]}).json()["message"]
+    assert shown == server_says and "images[0]" in shown
+    assert page.get_attribute("#drop", "aria-invalid") == "true"
+    assert page.is_hidden("#task")  # nothing was submitted
+    page.screenshot(path=shots / "5-bad-file.png", full_page=True)
+
+
+def test_a_wrong_key_is_explained_at_the_key_field(page: Page, shots: Path,
+                                                   tmp_path: Path) -> None:
+    enter_key(page, "sm_not-a-real-key")
+    image = tmp_path / "astronaut.png"
+    image.write_bytes(encode(photo("astronaut")))
+    page.set_input_files("#file", str(image))
+    wait_until(page, "!document.getElementById('preview').hidden")
+    page.click("#submit")
+    wait_until(page, "!document.getElementById('key-error').hidden", timeout=30)
+    assert "key" in (page.text_content("#key-error") or "").lower()
+    page.screenshot(path=shots / "6-bad-key.png", full_page=True)
+
+
+def test_every_control_is_labelled_and_the_image_picker_works_from_the_keyboard(
+        page: Page) -> None:
+    unlabelled = page.evaluate("""() => [...document.querySelectorAll(
+        'input, select, textarea, button')].filter(el =>
+        !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+        && !(el.textContent || '').trim()).map(el => el.id)""")
+    assert unlabelled == []
+    page.focus("#drop")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    assert chooser.value.is_multiple() is False
+
+
+def test_the_page_is_served_without_a_key_and_loads_nothing_from_elsewhere(
+        site: Server) -> None:
+    page = httpx.get(site.base_url + "/", timeout=10)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert not re.search(r'(src|href)="(https?:)?//', page.text)  # nothing from elsewhere
+    for name in ("playground.js", "playground.css"):
+        assert httpx.get(f"{site.base_url}/static/{name}", timeout=10).status_code == 200
+    missing = httpx.get(site.base_url + "/static/../stillmotion.db", timeout=10)
+    assert missing.status_code == 404
