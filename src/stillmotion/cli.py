@@ -436,7 +436,7 @@ def submit(
         task_id = client.submit(image, prompt=prompt, duration=duration,
                                 resolution=resolution, movement_amplitude=amplitude,
                                 seed=seed, bgm=bgm or None, webhook_url=webhook_url)
-        out.print(task_id, highlight=False)
+        typer.echo(task_id)
         if not (wait or output):
             return
         result = _wait_with_bar(client, task_id, timeout, poll_interval)
@@ -496,8 +496,7 @@ def cancel(task_id: str = typer.Argument(..., help="The task id."),
 
     with Client(server, key) as client:
         result = client.cancel(task_id)
-    out.print(f"{result.task_id}\t{_short_status(result.status)}\t{result.reason}",
-              highlight=False, markup=False)
+    typer.echo(f"{result.task_id}\t{_short_status(result.status)}\t{result.reason}")
 
 
 @app.command("list", epilog=EXIT_CODES_HELP)
@@ -522,8 +521,8 @@ def list_command(
             submitted = task.extra.debug_info.submit_time_ms
             when = (datetime.fromtimestamp(int(submitted) / 1000, UTC)
                     .isoformat(timespec="seconds") if submitted.isdigit() else "-")
-            out.print(f"{task.task_id}\t{_short_status(task.status)}\t{task.progress}%\t"
-                      f"{when}\t{task.reason}", highlight=False, markup=False, soft_wrap=True)
+            typer.echo(f"{task.task_id}\t{_short_status(task.status)}\t{task.progress}%\t"
+                       f"{when}\t{task.reason}")
 
 
 def main() -> None:
