@@ -37,7 +37,7 @@ _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     # A signed URL: the whole query string goes (expires and signature together).
     (re.compile(r"\?[^\s\"'<>]*\bsignature=[^\s\"'<>]*"), "?" + REDACTED),
     (re.compile(r"\bsignature=[^\s\"'<>&]*"), REDACTED),
-    (re.compile(r"(?i)\bdata:([\w.+\-]+/[\w.+\-]+)?(;[\w\-]+=[\w\-]+)*;base64,[A-Za-z0-9+/=\s]*"),
+    (re.compile(r"(?i)\bdata:([\w.+\-]+/[\w.+\-]+)?(;[\w\-]+=[\w\-]+)*;base64,[A-Za-z0-9+/=]*"),
      "data:" + REDACTED),
     (re.compile(r"[A-Za-z0-9+/]{200,}={0,2}"), REDACTED),
 )
