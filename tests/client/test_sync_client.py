@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import http.server
 import itertools
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -55,6 +57,14 @@ def test_submit_wait_download_a_real_video(server: Server, chelsea_jpeg: Path,
         written = client.download(result, tmp_path / "out.mp4")
     assert written == tmp_path / "out.mp4"
     assert not list(tmp_path.glob(".*.part"))
+    # a tampered (or expired) URL is 403: download polls once for a fresh one
+    url = result.video_url
+    assert url is not None and "signature=" in url
+    stale = result.model_copy(deep=True)
+    stale.videos[0].video_url = url.replace("signature=", "signature=0")
+    with Client(server.base_url, server.key) as client:
+        again = client.download(stale, tmp_path / "again.mp4")
+    assert again.read_bytes() == written.read_bytes()
     video = decode_video(written.read_bytes())
     assert (video.width, video.height, len(video.frames)) == (542, 360, 96)
     progress = [r.progress for r in seen]
@@ -220,3 +230,12 @@ def test_no_server_is_a_transport_error() -> None:
     with Client(f"http://127.0.0.1:{free_port()}", "sm_x", timeout=5) as client:
         with pytest.raises(TransportError, match="ConnectError"):
             client.result(str(uuid.uuid4()))
+
+
+def test_the_client_does_not_load_the_server() -> None:
+    code = ("import sys, stillmotion.client; "
+            "print(' '.join(m for m in ('fastapi', 'sqlalchemy', 'cv2', 'numpy', 'uvicorn', "
+            "'stillmotion.api', 'stillmotion.jobs') if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=60)
+    assert loaded.stdout.strip() == "", loaded.stdout
