@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from tests.conftest import (
     Server,
     cli,
     encode,
+    free_port,
     photo,
     submit,
     wait_for,
@@ -200,6 +201,19 @@ def test_500_envelope_header_and_log_quote_one_request_id(tmp_path: Path) -> Non
 
 # --- a real server ---------------------------------------------------------------------------
 
+def wait_for_lines(server: Server, match: Callable[[dict[str, Any]], bool],
+                   timeout: float = 30) -> list[dict[str, Any]]:
+    """The server's log lines that `match`, once there is one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        complete = server.log().rpartition("\n")[0]  # not a line still being written
+        found = [r for r in records(complete) if match(r)]
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError("no such line in the server log")
+
+
 def access_lines(lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {r["request_id"]: r for r in lines if r["logger"] == "uvicorn.access"}
 
@@ -216,6 +230,13 @@ def test_server_logs_are_json_with_request_ids_and_no_secrets(tmp_path: Path) ->
             refused = stranger.get(RESULT, params={"task_id": BAD_KEY})
         forged = httpx.get(server.base_url + "/files/outputs/x.mp4",
                            params={"expires": "1", "signature": "deadbeef"}, timeout=30)
+        # A webhook to a port nobody listens on: the sender logs its attempt.
+        with server.client() as client:
+            hooked = submit(client, extra={"webhook": {"url": f"http://127.0.0.1:{free_port()}/"}})
+            hooked_id = hooked.json()["task_id"]
+            assert client.post("/v3/async/task-cancel",
+                               json={"task_id": hooked_id}).status_code == 200
+        sender_lines = wait_for_lines(server, lambda r: r["logger"] == "stillmotion.webhooks")
     finally:
         server.stop()
     assert refused.status_code == 401 and forged.status_code == 403
@@ -231,6 +252,7 @@ def test_server_logs_are_json_with_request_ids_and_no_secrets(tmp_path: Path) ->
     assert "/files/outputs/x.mp4?[redacted]" in by_request[forged.headers["x-request-id"]][
         "message"]
     assert_no_secrets(log, BAD_KEY, server.key)
+    assert sender_lines and all(r["task_id"] == hooked_id for r in sender_lines)
     image = base64.b64encode(encode(photo("astronaut"), "PNG")).decode()
     assert image[1000:1100] not in log
 

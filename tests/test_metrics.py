@@ -16,7 +16,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import Server, submit, wait_for
+from tests.conftest import Server, free_port, submit, wait_for
 
 RESULT = "/v3/async/task-result"
 CANCEL = "/v3/async/task-cancel"
@@ -94,34 +94,40 @@ def test_metrics_move_when_a_task_renders(tmp_path: Path) -> None:
         server.stop()
 
 
-def test_queue_and_failure_metrics_on_an_api_only_node(tmp_path: Path) -> None:
-    """A queued task shows in the queue metrics; cancelled, it counts as a failure of the
-    `cancelled` category (bounded labels, never the reason's text)."""
+def test_queue_failure_and_webhook_metrics_on_an_api_only_node(tmp_path: Path) -> None:
+    """Queued tasks show in the queue metrics; cancelled, they count as failures of the
+    `cancelled` category (bounded labels, never the reason's text); the webhook of one,
+    sent to a port nobody listens on, counts as an attempt with no answer."""
     server = Server(tmp_path, workers=0).start()
     try:
         with server.client() as client:
-            response = submit(client)
-            assert response.status_code == 200, response.text
-            task_id = response.json()["task_id"]
+            plain = submit(client)
+            hooked = submit(client, extra={"webhook": {"url": f"http://127.0.0.1:{free_port()}/"}})
+            assert plain.status_code == hooked.status_code == 200, hooked.text
             queued = scrape_until(server.base_url,
-                                  lambda s: value(s, "stillmotion_queue_depth") == 1)
-            assert value(queued, "stillmotion_queue_depth") == 1
-            assert value(queued, "stillmotion_tasks", status="queued") == 1
+                                  lambda s: value(s, "stillmotion_queue_depth") == 2)
+            assert value(queued, "stillmotion_queue_depth") == 2
+            assert value(queued, "stillmotion_tasks", status="queued") == 2
             assert value(queued, "stillmotion_queue_oldest_age_seconds") >= 0
-            cancelled = client.post(CANCEL, json={"task_id": task_id})
-            assert cancelled.status_code == 200, cancelled.text
-        after = scrape_until(server.base_url,
-                             lambda s: value(s, "stillmotion_queue_depth") == 0)
-        assert value(after, "stillmotion_tasks", status="failed") == 1
-        assert value(after, "stillmotion_task_failures", reason="cancelled") == 1
+            assert value(queued, "stillmotion_webhooks", state="pending") == 1
+            for response in (plain, hooked):
+                cancelled = client.post(CANCEL, json={"task_id": response.json()["task_id"]})
+                assert cancelled.status_code == 200, cancelled.text
+        after = scrape_until(server.base_url, lambda s: value(
+            s, "stillmotion_queue_depth") == 0 and value(
+            s, "stillmotion_webhook_attempts", outcome="no_answer") >= 1)
+        assert value(after, "stillmotion_tasks", status="failed") == 2
+        assert value(after, "stillmotion_task_failures", reason="cancelled") == 2
         assert value(after, "stillmotion_queue_oldest_age_seconds") == 0
         reasons = {dict(pairs)["reason"] for (name, pairs) in after
                    if name == "stillmotion_task_failures"}
         assert reasons == {"cancelled", "worker_lost", "input", "internal", "other"}
-        assert latency_count(after, CANCEL, method="POST") == 1
-        # No webhook was asked for: the states are there, all zero.
-        assert all(value(after, "stillmotion_webhooks", state=s) == 0
-                   for s in ("pending", "delivered", "failed"))
+        assert latency_count(after, CANCEL, method="POST") == 2
+        assert value(after, "stillmotion_webhook_attempts", outcome="no_answer") >= 1
+        assert value(after, "stillmotion_webhook_attempts", outcome="success") == 0
+        assert value(after, "stillmotion_webhooks", state="delivered") == 0
+        assert value(after, "stillmotion_webhooks", state="pending") + value(
+            after, "stillmotion_webhooks", state="failed") == 1
     finally:
         server.stop()
 
@@ -147,7 +153,7 @@ def test_metrics_token_guards_the_route(tmp_path: Path) -> None:
 def pids_by_request_id(server: Server) -> dict[str, int]:
     """Which process answered each request, from the access log's JSON lines."""
     found = {}
-    for line in server.log().splitlines():
+    for line in server.log().rpartition("\n")[0].splitlines():  # complete lines only
         if not line.startswith("{"):  # the banner `serve` prints on stdout
             continue
         record = json.loads(line)
