@@ -14,8 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from stillmotion.config import Settings
+from stillmotion.jobs.store import Claim, NewTask, Store
+from stillmotion.metrics import StoreCollector, make_registry
 from tests.conftest import Server, free_port, submit, wait_for
 
 RESULT = "/v3/async/task-result"
@@ -203,3 +207,61 @@ def test_two_api_processes_report_the_same_totals(tmp_path: Path) -> None:
         assert any((tmp_path / "prometheus").glob("histogram_*.db"))
     finally:
         server.stop()
+
+
+# --- the store collector on a real SQLite file, through the store's own transitions ---------
+
+def test_store_collector_counts_every_ending_by_category(tmp_path: Path) -> None:
+    store = Store(Settings(data_dir=tmp_path, max_attempts=1, workers=0))
+    store.create_schema()
+
+    def add(out_width: int, out_height: int, frames: int) -> str:
+        task_id = store.new_task_id()
+        store.submit(task_id, NewTask(
+            owner="o", request={"seed": 1}, input_key=f"inputs/{task_id}.png",
+            image_width=out_width, image_height=out_height, out_width=out_width,
+            out_height=out_height, frame_count=frames))
+        return task_id
+
+    def claim() -> Claim:
+        claimed = store.claim("test-worker")
+        assert claimed is not None
+        return claimed
+
+    try:
+        for _ in range(2):
+            add(640, 360, 96)
+            store.complete(claim(), "outputs/x.mp4")
+        add(720, 1280, 192)
+        store.complete(claim(), "outputs/y.mp4")
+        add(640, 360, 96)
+        store.fail(claim(), "The stored input image could not be read: it is cut short.")
+        add(640, 360, 96)
+        store.retry(claim(), "internal rendering error (ValueError)")
+        add(640, 360, 96)
+        store.fail(claim(), "something nobody classified")
+        cancelled = add(640, 360, 96)
+        store.cancel(cancelled, "o")
+        add(640, 360, 96)  # stays queued
+
+        samples = parse(generate(make_registry(store)))
+        assert StoreCollector(store).snapshot().up
+    finally:
+        store.close()
+    assert value(samples, "stillmotion_tasks", status="succeed") == 3
+    assert value(samples, "stillmotion_tasks", status="failed") == 4
+    assert value(samples, "stillmotion_tasks", status="queued") == 1
+    assert value(samples, "stillmotion_queue_depth") == 1
+    assert {reason: value(samples, "stillmotion_task_failures", reason=reason)
+            for reason in ("cancelled", "worker_lost", "input", "internal", "other")} == {
+        "cancelled": 1, "worker_lost": 0, "input": 1, "internal": 1, "other": 1}
+    assert value(samples, "stillmotion_render_seconds_count",
+                 resolution="360p", duration="4") == 2
+    assert value(samples, "stillmotion_render_seconds_count",
+                 resolution="720p", duration="8") == 1
+    assert value(samples, "stillmotion_render_seconds_bucket",
+                 resolution="720p", duration="8", le="+Inf") == 1
+
+
+def generate(registry: CollectorRegistry) -> str:
+    return generate_latest(registry).decode()

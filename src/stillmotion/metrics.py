@@ -31,13 +31,14 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client import values as prometheus_values
 from prometheus_client.core import (
     GaugeMetricFamily,
     HistogramMetricFamily,
     Metric,
 )
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import and_, case, func, select
@@ -45,6 +46,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from stillmotion import defaults
 from stillmotion.api.errors import ApiError
+from stillmotion.api.schemas import ErrorBody
 from stillmotion.jobs.database import now_ms, tasks, webhook_attempts, webhooks
 from stillmotion.jobs.store import CANCELLED_REASON, FAILED, QUEUED, SUCCEED, Store
 
@@ -301,8 +303,11 @@ router = APIRouter(tags=["operations"])
 
 @router.get(
     "/metrics", summary="Prometheus metrics", response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}},
-                     "description": "Prometheus text exposition format."}})
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                     "description": "The Prometheus text format (OpenMetrics when the "
+                     "Accept header asks for it)."},
+               401: {"model": ErrorBody,
+                     "description": "STILLMOTION_METRICS_TOKEN is set and was not given."}})
 def metrics(request: Request) -> Response:
     """Operational metrics in the Prometheus text format. Needs no API key unless
     `STILLMOTION_METRICS_TOKEN` is set (then `Authorization: Bearer <token>`); do not
@@ -312,8 +317,8 @@ def metrics(request: Request) -> Response:
         given = request.headers.get("authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             raise ApiError(401, "FAILED_TO_AUTH", "/metrics needs the metrics token")
-    return Response(generate_latest(request.app.state.metrics_registry),
-                    media_type=CONTENT_TYPE_LATEST)
+    encode, content_type = choose_encoder(request.headers.get("accept", ""))
+    return Response(encode(request.app.state.metrics_registry), media_type=content_type)
 
 
 def install_metrics(app: FastAPI, store: Store) -> None:
