@@ -61,6 +61,16 @@ def _resize(values: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(values, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
+def _enlarge_rgb(small: np.ndarray, size: tuple[int, int], dst: np.ndarray) -> np.ndarray:
+    """Bilinear enlargement of an RGB uint8 image into `dst` (RGB, `size`).
+
+    Through RGBA: cv2's linear resize has a vectorised path for four channels and not for
+    three, so the detour (two cheap conversions) costs ~35% less, with identical values."""
+    rgba = cv2.resize(cv2.cvtColor(small, cv2.COLOR_RGB2RGBA), size,
+                      interpolation=cv2.INTER_LINEAR)
+    return cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB, dst=dst)
+
+
 def _splat(shape: tuple[int, int], x: np.ndarray, y: np.ndarray,
            weight: np.ndarray) -> np.ndarray:
     """Bilinear splat of weighted points onto a float32 image (sub-pixel positions)."""
@@ -136,15 +146,12 @@ class Effects:
         self.unit = lh / 360.0  # one "360p pixel" in layer pixels
         self.field_size = (max(4, math.ceil(lw / FIELD_STEP)), max(4, math.ceil(lh / FIELD_STEP)))
         depth = analysis.depth.astype(np.float32)
-        # at layer size as uint8: it is followed every frame (a uint8 warp is cheap) and
-        # turned into particle visibility by a 256-entry table (1/255 steps are invisible
-        # in a mask that fades over a quarter of the depth range)
-        # (followed at half that size, which still holds all the detail of the depth proxy,
-        # and enlarged: a quarter of the warp's cost)
-        self._depth8 = self._depth8_0 = np.clip(
-            np.rint(_resize(depth, lw, lh) * 255.0), 0, 255).astype(np.uint8)
-        self._depth8_half = cv2.resize(self._depth8_0, ((lw + 1) // 2, (lh + 1) // 2),
-                                       interpolation=cv2.INTER_AREA)
+        # at half the layer size (still finer than the depth proxy itself) as uint8: it is
+        # followed every frame and turned into particle visibility by a 256-entry table
+        # (1/255 steps are invisible in a mask that fades over a quarter of the depth
+        # range), then enlarged: a quarter of the work at layer size
+        self._depth8 = self._depth8_0 = np.clip(np.rint(
+            _resize(depth, (lw + 1) // 2, (lh + 1) // 2) * 255.0), 0, 255).astype(np.uint8)
         self._rain_buffers: tuple[np.ndarray, np.ndarray] | None = None
         self._depth_field = _resize(depth, *self.field_size)
         small = analysis_image(image) if image is not None else None
@@ -208,11 +215,13 @@ class Effects:
         return 2 * math.pi * max(1, round(hz * self.duration)) / self.duration
 
     def _visibility(self, z: float) -> np.ndarray:
-        """Where a particle layer at depth z shows: hidden behind anything nearer."""
+        """Where a particle layer at depth z shows (uint8, 255: fully): hidden behind
+        anything nearer."""
         key = round(z, 3)
         if key not in self._visible:
-            table = 1.0 - _smoothstep(z + 0.05, z + 0.3, np.arange(256) / 255.0)
-            self._visible[key] = cv2.LUT(self._depth8, table)
+            table = 255.0 * (1.0 - _smoothstep(z + 0.05, z + 0.3, np.arange(256) / 255.0))
+            shown = cv2.LUT(self._depth8, np.rint(table).astype(np.uint8))
+            self._visible[key] = _resize(shown, *self.layer_size)
         return self._visible[key]
 
     # -- particles ---------------------------------------------------------------------
@@ -276,7 +285,8 @@ class Effects:
             # the streaks, hidden behind nearer things, at this layer's brightness: cv2's
             # mixed uint8 x float32 product, no float copy of the streaks
             cv2.multiply(buffer, self._visibility(float(z)), dst=shade,
-                         scale=(0.1 + 0.24 * float(z)) * strength / 255.0, dtype=cv2.CV_32F)
+                         scale=(0.1 + 0.24 * float(z)) * strength / 255.0 ** 2,
+                         dtype=cv2.CV_32F)
             cv2.add(out, shade, dst=out)
         return out
 
@@ -296,7 +306,8 @@ class Effects:
             weight = p["bright"][sel] * (0.45 + 0.5 * float(z)) * (2 * math.pi * sigma ** 2)
             points = _splat((lh, lw), x * lw, y * lh, weight.astype(np.float32))
             soft = cv2.GaussianBlur(points, (0, 0), sigma)
-            out += soft * self._visibility(float(z))
+            out += cv2.multiply(soft, self._visibility(float(z)), scale=1.0 / 255.0,
+                                dtype=cv2.CV_32F)
         return np.minimum(out, 1.0) * strength
 
     def _embers(self, t: float, strength: float) -> tuple[np.ndarray, np.ndarray]:
@@ -346,8 +357,9 @@ class Effects:
             cx = (np.mod(p["x"][i] + drift * p["speed"][i] * t * lh / lw, 1.0)) * lw
             cy = (p["y"][i] + 0.01 * math.sin(2 * math.pi * 0.1 * p["freq"][i] * t
                                                + p["phase"][i])) * lh
-            far = 1.0 - float(self._depth8[int(np.clip(cy, 0, lh - 1)),
-                                           int(np.clip(cx, 0, lw - 1))]) / 255.0
+            dh, dw = self._depth8.shape
+            far = 1.0 - float(self._depth8[int(np.clip(cy * dh / lh, 0, dh - 1)),
+                                           int(np.clip(cx * dw / lw, 0, dw - 1))]) / 255.0
             level = (0.09 + 0.1 * p["bright"][i]) * (0.5 + 0.5 * far) * (
                 0.8 + 0.2 * math.sin(2 * math.pi * 0.2 * p["freq"][i] * t + p["phase"][i]))
             x0, x1 = max(0, int(cx - radius - 2)), min(lw, int(cx + radius + 3))
@@ -511,8 +523,9 @@ class Effects:
         self._followed = None if identity else pose
         self._visible = self._visible0 if identity else {}
         if any(name in ("rain", "snow", "bokeh") for name in self.effects):
-            self._depth8 = self._depth8_0 if identity else _resize(_follow(
-                self._depth8_half, pose, self._depth8_half.shape[::-1]), *self.layer_size)
+            dh, dw = self._depth8_0.shape
+            self._depth8 = self._depth8_0 if identity else _follow(self._depth8_0, pose,
+                                                                   (dw, dh))
         if "fog" in self.effects:
             self._far = self._far0 if identity else _follow(self._far0, pose, self.field_size)
         if self._motion is not None:
@@ -726,9 +739,8 @@ class Effects:
                 return out
             # screen: 255 - (255 - f)(255 - L) / 255, with f darkened by d first
             layer8 = cv2.merge([cv2.convertScaleAbs(plane, alpha=255.0) for plane in light])
-            layer8 = cv2.resize(layer8, (width, height), dst=self._scratch(1),
-                                interpolation=cv2.INTER_LINEAR)
-            cv2.bitwise_not(layer8, dst=layer8)
+            cv2.bitwise_not(layer8, dst=layer8)  # 255 - L, at layer size where it is cheap
+            layer8 = _enlarge_rgb(layer8, (width, height), self._scratch(1))
             inverse = cv2.bitwise_not(out, dst=self._scratch(2))
             if darken < 1.0:
                 # darkening f by d is, on the inverse, 255 - d * (255 - inverse)
@@ -742,10 +754,8 @@ class Effects:
         # without a light layer the terms are as smooth as the fog: enlarged from the small
         # field, which costs a third of enlarging them from the layer
         keep8, add8 = self._fog_terms(fog, darken, light)
-        keep8 = cv2.resize(keep8, (width, height), dst=self._scratch(1),
-                           interpolation=cv2.INTER_LINEAR)
-        add8 = cv2.resize(add8, (width, height), dst=self._scratch(2),
-                          interpolation=cv2.INTER_LINEAR)
+        keep8 = _enlarge_rgb(keep8, (width, height), self._scratch(1))
+        add8 = _enlarge_rgb(add8, (width, height), self._scratch(2))
         kept = cv2.multiply(out, keep8, dst=keep8, scale=1.0 / 255.0)
         return cv2.add(kept, add8)
 
