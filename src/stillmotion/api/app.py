@@ -9,9 +9,11 @@ from contextlib import asynccontextmanager
 from types import FrameType
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from stillmotion import __version__, defaults
 from stillmotion.api.errors import install_error_handlers
+from stillmotion.api.openapi import finish as finish_openapi
 from stillmotion.api.playground import router as playground_router
 from stillmotion.api.results import ResultBuilder
 from stillmotion.api.routes import router
@@ -76,7 +78,9 @@ def create_app(settings: Settings) -> FastAPI:
             await app.state.http.aclose()
             store.close()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc from assets shipped in the package, not a CDN (the
+    # machines this runs on often have no internet).
+    app = FastAPIOffline(
         title="stillmotion", version=__version__, lifespan=lifespan,
         description="Self-hosted, drop-in implementation of the Vidu 2.0 Image to Video API "
         "and its async Task Result API.",
@@ -93,22 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(playground_router)
     install_metrics(app, store)  # GET /metrics and the request-latency middleware
     app.add_middleware(RequestIdMiddleware)  # outermost of ours: ids every request
-    # The submit and cancel routes read their bodies by hand (content type, size cap);
-    # publish their models.
-    original_openapi = app.openapi
-
-    def openapi() -> dict:  # type: ignore[type-arg]
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = original_openapi()
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in (Img2VideoRequest, CancelRequest, RedeliverRequest):
-            components[model.__name__] = model.model_json_schema(
-                ref_template="#/components/schemas/{model}")
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    finish_openapi(app, (Img2VideoRequest, CancelRequest, RedeliverRequest))
     return app
 
 

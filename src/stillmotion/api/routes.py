@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from stillmotion import defaults
 from stillmotion.api.auth import require_key
 from stillmotion.api.errors import ApiError, bad_request
+from stillmotion.api.openapi import errors
 from stillmotion.api.results import STATUS_NAMES, ResultBuilder
 from stillmotion.api.schemas import (
     CancelRequest,
@@ -57,19 +58,6 @@ INLINE_IMAGE_BYTES = 256 * 1024
 
 _STATUS_BY_NAME = {name: status for status, name in STATUS_NAMES.items()}
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody, "description": text} for status, text in (
-        (400, "A field breaks a contract rule, or the image is invalid."),
-        (401, "Missing, malformed, unknown or revoked API key."),
-        (404, "No such task for this key."),
-        (409, "IDEMPOTENCY_KEY_REUSED, TASK_ALREADY_FINISHED or TASK_NOT_FINISHED."),
-        (413, "The body is over the size cap."),
-        (429, "RATE_LIMIT_EXCEEDED: the key's submit rate or open-task cap, or the server's "
-              "queue bound, is reached; Retry-After says when to try again."),
-        (500, "A bug; metadata.request_id is in the server log."),
-        (503, "The task store is unavailable."),
-    )
-}
 
 
 async def _read_json_body(request: Request, max_bytes: int) -> Any:
@@ -164,7 +152,8 @@ def _key_reused(key: str) -> ApiError:
 
 
 @router.post(
-    "/v3/async/vidu-2.0-img2video", response_model=SubmitResponse, responses=ERRORS,
+    "/v3/async/vidu-2.0-img2video", response_model=SubmitResponse,
+    responses=errors(400, 401, 409, 413, 429, 500, 503),
     summary="Vidu 2.0 Image to Video",
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/Img2VideoRequest"}}}},
@@ -213,7 +202,8 @@ def _task_result(request: Request, task: Task) -> TaskResult:
     return builder.build(task, settings.public_url or str(request.base_url))
 
 
-@router.get("/v3/async/task-result", response_model=TaskResult, responses=ERRORS,
+@router.get("/v3/async/task-result", response_model=TaskResult,
+            responses=errors(400, 401, 404, 500, 503),
             summary="Task Result")
 async def task_result(request: Request, owner: str = Depends(require_key),
                       task_id: str = Query(description="The task_id from the submit answer.")
@@ -249,7 +239,7 @@ def _decode_cursor(cursor: str) -> tuple[int, str]:
     return submit_ms, task_id
 
 
-@router.get("/v3/async/tasks", response_model=TaskList, responses=ERRORS,
+@router.get("/v3/async/tasks", response_model=TaskList, responses=errors(400, 401, 500, 503),
             summary="List tasks (extension)")
 def list_tasks(
     request: Request, owner: str = Depends(require_key),
@@ -282,7 +272,9 @@ def list_tasks(
 
 
 @router.get(
-    "/v3/async/task-events", responses=ERRORS, response_class=StreamingResponse,
+    "/v3/async/task-events", responses={
+        200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}},
+        **errors(400, 401, 404, 500, 503)}, response_class=StreamingResponse,
     summary="Live task events (extension)",
     response_description="text/event-stream: each event's data is the task-result body.")
 async def task_events(request: Request, owner: str = Depends(require_key),
@@ -337,7 +329,8 @@ def _not_found(task_id: str) -> ApiError:
     return ApiError(404, "TASK_NOT_FOUND", f"no task {task_id!r} for this API key")
 
 
-@router.post("/v3/async/task-cancel", response_model=TaskResult, responses=ERRORS,
+@router.post("/v3/async/task-cancel", response_model=TaskResult,
+             responses=errors(400, 401, 404, 409, 413, 500, 503),
              summary="Cancel a task (extension)",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": {
@@ -372,7 +365,8 @@ async def task_cancel(request: Request, owner: str = Depends(require_key)) -> Ta
     return _task_result(request, task)
 
 
-@router.post("/v3/async/webhook-redeliver", response_model=TaskResult, responses=ERRORS,
+@router.post("/v3/async/webhook-redeliver", response_model=TaskResult,
+             responses=errors(400, 401, 404, 409, 413, 500, 503),
              summary="Send a task's webhook again (extension)",
              openapi_extra={"requestBody": {"required": True, "content": {
                  "application/json": {"schema": {
@@ -405,7 +399,10 @@ async def webhook_redeliver(request: Request, owner: str = Depends(require_key))
 
 
 @router.get("/files/{key:path}", include_in_schema=True, summary="Signed download",
-            responses={403: {"model": ErrorBody, "description": "Expired or tampered URL."}},
+            responses={200: {"content": {"video/mp4": {"schema": {
+                "type": "string", "format": "binary"}}}},
+                **errors(403), 404: {"model": ErrorBody, "description": "The file is gone "
+                                     "(retention)."}},
             response_class=FileResponse)
 def download(request: Request, key: str, expires: str = "", signature: str = "") -> FileResponse:
     """Serve a video by its signed URL: no API key, valid until it expires."""
@@ -423,7 +420,7 @@ def download(request: Request, key: str, expires: str = "", signature: str = "")
                         content_disposition_type="inline")
 
 
-@router.get("/healthz", summary="Liveness and store health")
+@router.get("/healthz", summary="Liveness and store health", responses=errors(503))
 def healthz(request: Request) -> JSONResponse:
     """200 when the store answers, 503 otherwise."""
     request.app.state.store.ping()
