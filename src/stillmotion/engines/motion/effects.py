@@ -166,6 +166,7 @@ class Effects:
         self._visible0 = self._visible  # for the identity pose, kept across frames
         self._followed: Pose | None | bool = False  # the pose the maps follow (False: none)
         self._particles: dict[str, dict[str, np.ndarray]] = {}
+        self._layers: dict[str, list[tuple[float, np.ndarray]]] = {}
         for name in self.effects:
             self._particles[name] = self._make_particles(name)
         self._fog_noise: tuple[np.ndarray, np.ndarray] | None = None
@@ -226,6 +227,13 @@ class Effects:
 
     # -- particles ---------------------------------------------------------------------
 
+    def _depth_layers(self, name: str) -> list[tuple[float, np.ndarray]]:
+        """(z, which particles) per depth layer of an effect, found once, not per frame."""
+        if name not in self._layers:
+            z = self._particles[name]["z"]
+            self._layers[name] = [(float(v), z == v) for v in np.unique(z)]
+        return self._layers[name]
+
     def _make_particles(self, name: str) -> dict[str, np.ndarray]:
         rng = self._rng(name)
         lw, lh = self.layer_size
@@ -265,8 +273,7 @@ class Effects:
         if self._rain_buffers is None:
             self._rain_buffers = (np.empty((lh, lw), np.uint8), np.empty((lh, lw), np.float32))
         buffer, shade = self._rain_buffers
-        for z in np.unique(p["z"]):
-            sel = p["z"] == z
+        for z, sel in self._depth_layers("rain"):
             speed = (0.7 + 1.9 * z) * p["speed"][sel]  # screen heights per second
             length = (0.02 + 0.075 * z) * p["size"][sel]
             span = 1.0 + 0.15 + abs(math.tan(slant))
@@ -295,8 +302,7 @@ class Effects:
         lw, lh = self.layer_size
         drift = float(p["slant"][0])
         out = np.zeros((lh, lw), np.float32)
-        for z in np.unique(p["z"]):
-            sel = p["z"] == z
+        for z, sel in self._depth_layers("snow"):
             fall = (0.03 + 0.13 * z) * p["speed"][sel]
             sway = (0.006 + 0.03 * z) * np.sin(2 * math.pi * p["freq"][sel] * 0.6 * t
                                                  + p["phase"][sel])
