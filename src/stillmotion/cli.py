@@ -216,10 +216,10 @@ def purge(
         "STILLMOTION_ROW_RETENTION_DAYS, 30 days)."),
 ) -> None:
     """Apply the retention rules now (`serve` and `worker` also do it periodically)."""
+    from stillmotion.blobs import make_blob_store
     from stillmotion.jobs.retention import DAY_MS, purged_reason
     from stillmotion.jobs.retention import purge as run_purge
     from stillmotion.jobs.store import Store
-    from stillmotion.jobs.worker import make_blob_store
 
     settings = settings_for(data_dir)
     settings.ensure_dirs()

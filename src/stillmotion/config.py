@@ -6,8 +6,9 @@ import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stillmotion import defaults
@@ -27,6 +28,14 @@ class Settings(BaseSettings):
     port: int = defaults.PORT
     data_dir: Path = Path(defaults.DATA_DIR)
     database_url: str | None = None  # default: sqlite file in data_dir
+    # Blobs: None keeps files in data_dir/blobs; `s3://bucket/prefix` (or file:///dir).
+    storage_url: str | None = None
+    s3_endpoint_url: str | None = None  # S3-compatible servers (MinIO, Ceph...); None: AWS
+    s3_public_endpoint_url: str | None = None  # presign for this host (clients' view)
+    s3_region: str | None = None  # None: boto3's configuration chain
+    s3_access_key_id: str | None = None  # both None: boto3's credential chain (env, role...)
+    s3_secret_access_key: str | None = None
+    s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
     public_url: str | None = None  # base of minted download URLs; default: the request's own
     signing_secret: str | None = None  # default: generated once into data_dir
     workers: int = Field(default_factory=default_workers)
@@ -76,6 +85,18 @@ class Settings(BaseSettings):
     x264_preset: str = defaults.X264_PRESET
     x264_crf: int = defaults.X264_CRF
     x264_threads: int = Field(default=defaults.X264_THREADS, ge=1)
+
+    @field_validator("storage_url")
+    @classmethod
+    def _check_storage_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parsed = urlsplit(value)
+        if parsed.scheme == "s3" and parsed.netloc:
+            return value
+        if parsed.scheme == "file" and parsed.path.startswith("/") and not parsed.netloc:
+            return value
+        raise ValueError("storage_url must be s3://bucket[/prefix] or file:///absolute/dir")
 
     @cached_property
     def resolved_database_url(self) -> str:

@@ -20,11 +20,12 @@ import uvicorn
 
 from stillmotion.api.app import create_app
 from stillmotion.api.results import ResultBuilder
+from stillmotion.blobs import make_blob_store
 from stillmotion.config import Settings
 from stillmotion.jobs.retention import Purger
 from stillmotion.jobs.store import Store, Task
 from stillmotion.jobs.webhooks import Dispatcher
-from stillmotion.jobs.worker import make_blob_store, run_worker_process
+from stillmotion.jobs.worker import run_worker_process
 from stillmotion.metrics import prepare_multiprocess_dir
 
 log = logging.getLogger("stillmotion.server")

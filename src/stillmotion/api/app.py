@@ -18,10 +18,10 @@ from stillmotion.api.playground import router as playground_router
 from stillmotion.api.results import ResultBuilder
 from stillmotion.api.routes import router
 from stillmotion.api.schemas import CancelRequest, Img2VideoRequest, RedeliverRequest
+from stillmotion.blobs import make_blob_store
 from stillmotion.config import Settings
 from stillmotion.jobs.keys import KeyStore
 from stillmotion.jobs.store import Store
-from stillmotion.jobs.worker import make_blob_store
 from stillmotion.logs import RequestIdMiddleware
 from stillmotion.media.fetch import FetchLimits, make_client
 from stillmotion.metrics import install_metrics

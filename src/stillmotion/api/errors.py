@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stillmotion.api.schemas import describe_validation_error
+from stillmotion.blobs import StorageUnavailable
 from stillmotion.logs import REQUEST_ID_HEADER, request_id_of, request_id_var
 
 log = logging.getLogger("stillmotion.api")
@@ -73,6 +74,14 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("store unavailable on %s %s: %s", request.method, request.url.path, exc)
         return envelope(503, "SERVICE_UNAVAILABLE",
                         "the task store is unavailable; retry shortly",
+                        headers={"Retry-After": "5"})
+
+    @app.exception_handler(StorageUnavailable)
+    async def _storage_down(request: Request, exc: StorageUnavailable) -> JSONResponse:
+        log.error("blob storage unavailable on %s %s: %s", request.method, request.url.path,
+                  exc)
+        return envelope(503, "SERVICE_UNAVAILABLE",
+                        "the blob storage is unavailable; retry shortly",
                         headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)

@@ -11,7 +11,7 @@ from stillmotion.api.schemas import (
     WebhookAttempt,
     WebhookInfo,
 )
-from stillmotion.blobs import LocalBlobStore
+from stillmotion.blobs import BlobStore
 from stillmotion.config import Settings
 from stillmotion.jobs.store import FAILED, PROCESSING, QUEUED, SUCCEED, Store, Task
 from stillmotion.jobs.webhooks import Outbox, WebhookState
@@ -24,7 +24,7 @@ STATUS_NAMES = {QUEUED: "TASK_STATUS_QUEUED", PROCESSING: "TASK_STATUS_PROCESSIN
 class ResultBuilder:
     """Everything a task-result body needs besides the task: store, blobs, settings."""
 
-    def __init__(self, settings: Settings, store: Store, blobs: LocalBlobStore) -> None:
+    def __init__(self, settings: Settings, store: Store, blobs: BlobStore) -> None:
         self.settings = settings
         self.store = store
         self.blobs = blobs

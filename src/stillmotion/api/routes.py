@@ -32,7 +32,7 @@ from stillmotion.api.schemas import (
     TaskList,
     TaskResult,
 )
-from stillmotion.blobs import LocalBlobStore
+from stillmotion.blobs import BlobStore, LocalBlobStore
 from stillmotion.config import Settings
 from stillmotion.jobs.store import (
     FINAL,
@@ -406,7 +406,10 @@ async def webhook_redeliver(request: Request, owner: str = Depends(require_key))
             response_class=FileResponse)
 def download(request: Request, key: str, expires: str = "", signature: str = "") -> FileResponse:
     """Serve a video by its signed URL: no API key, valid until it expires."""
-    blobs: LocalBlobStore = request.app.state.blobs
+    blobs: BlobStore = request.app.state.blobs
+    if not isinstance(blobs, LocalBlobStore):  # S3: clients download from the bucket
+        raise ApiError(404, "NOT_FOUND", "this server does not serve files; poll "
+                       "task-result for the video's storage URL")
     if not blobs.signer.verify(key, expires, signature):
         raise ApiError(403, "FORBIDDEN", "this download URL is expired or invalid; "
                        "poll task-result for a fresh one")
@@ -422,6 +425,7 @@ def download(request: Request, key: str, expires: str = "", signature: str = "")
 
 @router.get("/healthz", summary="Liveness and store health", responses=errors(503))
 def healthz(request: Request) -> JSONResponse:
-    """200 when the store answers, 503 otherwise."""
+    """200 when the task store and the blob storage answer, 503 otherwise."""
     request.app.state.store.ping()
+    request.app.state.blobs.ping()  # StorageUnavailable: 503 (api.errors)
     return JSONResponse({"status": "ok"})

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from stillmotion import defaults
-from stillmotion.blobs import LocalBlobStore, UrlSigner
+from stillmotion.blobs import make_blob_store
 from stillmotion.config import Settings
 from stillmotion.engines import Engine, RenderRequest, load_engine
 from stillmotion.jobs.store import Claim, LeaseLost, Store, TaskCancelled
@@ -31,11 +31,6 @@ from stillmotion.music import preload as preload_music
 from stillmotion.pipeline import UPLOAD_AT, EncoderOptions, RenderStopped, render_to_file
 
 log = logging.getLogger("stillmotion.worker")
-
-
-def make_blob_store(settings: Settings) -> LocalBlobStore:
-    """The configured BlobStore (local files until the S3 issue adds its own)."""
-    return LocalBlobStore(settings.blob_dir, settings.tmp_dir, UrlSigner(settings.secret()))
 
 
 class Heartbeat:

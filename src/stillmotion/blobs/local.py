@@ -1,8 +1,6 @@
-"""BlobStore: where input images and output videos live, and how clients download them.
+"""The local BlobStore: files in a directory, HMAC-signed expiring URLs the API serves.
 
-The local store keeps files in a directory and mints HMAC-signed, expiring URLs that the
-API serves itself; the S3 store (a later issue) presigns instead. Writers always publish
-by rename, so a reader sees a whole file or none.
+Writers always publish by rename, so a reader sees a whole file or none.
 """
 
 from __future__ import annotations
@@ -10,34 +8,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 import shutil
 import time
 import uuid
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import quote, urlencode
 
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+from stillmotion.blobs.base import StorageUnavailable, check_key
+
 DOWNLOAD_ROUTE = "/files/"
-
-
-class BlobStore(Protocol):
-    """The seam between the service and its storage."""
-
-    def put_bytes(self, key: str, data: bytes) -> None: ...
-    def put_file(self, key: str, path: Path) -> None: ...
-    def read_bytes(self, key: str) -> bytes: ...
-    def delete(self, key: str) -> None: ...
-    def delete_prefix(self, prefix: str) -> None: ...
-    def signed_url(self, key: str, ttl_s: int, base_url: str) -> str: ...
-
-
-def check_key(key: str) -> str:
-    """Keys are plain relative paths: no '..', no absolute paths, no surprises."""
-    if not _KEY.match(key) or ".." in key.split("/"):
-        raise ValueError(f"invalid blob key {key!r}")
-    return key
 
 
 class UrlSigner:
@@ -99,6 +78,11 @@ class LocalBlobStore:
     def delete_prefix(self, prefix: str) -> None:
         """Every blob under `prefix/` (a task's outputs: the winner's and any zombie's)."""
         shutil.rmtree(self.path(prefix), ignore_errors=True)
+
+    def ping(self) -> None:
+        for directory in (self.root, self.tmp):
+            if not (directory.is_dir() and os.access(directory, os.W_OK | os.X_OK)):
+                raise StorageUnavailable(f"the blob directory {directory} is not writable")
 
     def signed_url(self, key: str, ttl_s: int, base_url: str) -> str:
         return f"{base_url.rstrip('/')}{DOWNLOAD_ROUTE}{quote(check_key(key))}?" + \
