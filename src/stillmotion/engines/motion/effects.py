@@ -289,8 +289,8 @@ class Effects:
             # one layer pixel wide (two at 720p), anti-aliased: thicker reads as bars
             cv2.polylines(buffer, list(np.round(segments * 16).astype(np.int32)), False, 255,
                           1, cv2.LINE_AA, shift=4)
-            # the streaks, hidden behind nearer things, at this layer's brightness: cv2's
-            # mixed uint8 x float32 product, no float copy of the streaks
+            # the streaks, hidden behind nearer things, at this layer's brightness: one cv2
+            # product of the two uint8 maps into float32, no float copies of either
             cv2.multiply(buffer, self._visibility(float(z)), dst=shade,
                          scale=(0.1 + 0.24 * float(z)) * strength / 255.0 ** 2,
                          dtype=cv2.CV_32F)
