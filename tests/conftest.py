@@ -14,7 +14,9 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,10 +49,35 @@ NO_QUOTAS_ENV = {
 FINAL_STATUSES = ("TASK_STATUS_SUCCEED", "TASK_STATUS_FAILED")
 
 
+# The machine's PostgreSQL (trust auth); each test that needs one gets a database of its own.
+POSTGRES_ADMIN_URL = os.environ.get("STILLMOTION_TEST_POSTGRES",
+                                    "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (or one server); dropped after."""
+    import psycopg
+
+    name = f"sm_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# The configuration of the server that owns each data dir (its database URL, say), so a
+# CLI run against that data dir sees the same deployment, as an operator's shell would.
+_DEPLOYMENT_ENV: dict[Path, dict[str, str]] = {}
 
 
 def cli(data_dir: Path, *args: str, env: dict[str, str] | None = None,
@@ -58,8 +85,9 @@ def cli(data_dir: Path, *args: str, env: dict[str, str] | None = None,
     """Run the real `stillmotion` command line."""
     return subprocess.run(
         [sys.executable, "-m", "stillmotion.cli", *args, "--data-dir", str(data_dir)],
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, check=check,
-        timeout=120)
+        capture_output=True, text=True,
+        env={**os.environ, **_DEPLOYMENT_ENV.get(data_dir, {}), **(env or {})},
+        check=check, timeout=120)
 
 
 @dataclass
@@ -72,12 +100,18 @@ class Server:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     key: str = ""
+    backend: str = "sqlite"  # or "postgresql": a fresh database of its own on the machine's
+    _resources: ExitStack = field(default_factory=ExitStack)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
+        if self.backend == "postgresql" and "STILLMOTION_DATABASE_URL" not in self.env:
+            self.env["STILLMOTION_DATABASE_URL"] = self._resources.enter_context(
+                postgres_database())
+        _DEPLOYMENT_ENV[self.data_dir] = dict(self.env)
         if not self.key:
             self.key = cli(self.data_dir, "keys", "create", "tests").stdout.strip()
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - closed with the process
@@ -117,6 +151,11 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def close(self) -> None:
+        """Stop, then release what start() made for it (its PostgreSQL database)."""
+        self.stop()
+        self._resources.close()
+
     def kill(self) -> None:
         """SIGKILL the server and every worker it started."""
         if self.process is None:
@@ -138,12 +177,21 @@ class Server:
                             headers={"Authorization": f"Bearer {key or self.key}"})
 
 
+# The contract suite runs once per store: the shared servers are parametrised by it.
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Server]:
     """One shared server for tests that only submit, read and validate."""
-    srv = Server(tmp_path_factory.mktemp("shared-server"), workers=1).start()
+    srv = Server(tmp_path_factory.mktemp("shared-server"), workers=1, backend=backend).start()
     yield srv
-    srv.stop()
+    srv.close()
 
 
 @pytest.fixture

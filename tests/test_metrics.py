@@ -213,7 +213,7 @@ def test_two_api_processes_report_the_same_totals(tmp_path: Path) -> None:
 
 def test_store_collector_counts_every_ending_by_category(tmp_path: Path) -> None:
     store = Store(Settings(data_dir=tmp_path, max_attempts=1, workers=0))
-    store.create_schema()
+    store.prepare_schema()
 
     def add(out_width: int, out_height: int, frames: int) -> str:
         task_id = store.new_task_id()

@@ -51,7 +51,7 @@ def one_line_errors(command: F) -> F:
             message = f"the image {exc}"
         except OSError as exc:
             message = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
-        except ValueError as exc:
+        except ValueError as exc:  # SchemaMismatch included
             message = str(exc)
         except Exception as exc:
             if not _is_database_error(exc):
@@ -75,8 +75,20 @@ def _key_store(settings: Settings) -> Any:
 
     settings.ensure_dirs()
     store = Store(settings)
-    store.create_schema()
+    store.prepare_schema()
     return KeyStore(store.engine)
+
+
+def _migrate(settings: Settings) -> tuple[str | None, str]:
+    from stillmotion.jobs.database import make_engine
+    from stillmotion.jobs.schema import migrate as run_migrations
+
+    settings.ensure_dirs()
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        return run_migrations(engine)
+    finally:
+        engine.dispose()
 
 
 def curl_example(base: str, key: str) -> str:
@@ -100,6 +112,8 @@ def serve(
                                 "cores; 0 for an API-only node)."),
     api_processes: int = typer.Option(None, help="API processes sharing the port (default 1)."),
     access_log: bool = typer.Option(False, help="Log every request."),
+    migrate_first: bool = typer.Option(False, "--migrate", help="Bring the database schema "
+                                       "up to date first (as `stillmotion migrate`)."),
 ) -> None:
     """Run the API with in-process render workers (SQLite and local files by default)."""
     from stillmotion.server import serve as run_server
@@ -109,6 +123,8 @@ def serve(
                             api_processes=api_processes)
     if workers is not None and workers < 0:
         raise ValueError("--workers must be 0 or more")
+    if migrate_first:
+        _migrate(settings)
     keys = _key_store(settings)
     base = settings.public_base_url
     out.print(f"stillmotion serving on {base}  (API docs: {base}/docs; "
@@ -133,7 +149,7 @@ def worker(data_dir: Path | None = DataDir) -> None:
     settings = settings_for(data_dir)
     settings.ensure_dirs()
     runner = Worker(settings)
-    runner.store.create_schema()
+    runner.store.prepare_schema()
     runner.install_signal_handlers()
     housekeeping = Housekeeping(settings).start()
     try:
@@ -206,6 +222,19 @@ def parse_age(text: str) -> int:
 
 @app.command()
 @one_line_errors
+def migrate(data_dir: Path | None = DataDir) -> None:
+    """Bring the database schema to this version (STILLMOTION_DATABASE_URL, else the
+    SQLite file in the data dir). Back the database up first; run it once per upgrade,
+    before starting the new version's processes."""
+    before, after = _migrate(settings_for(data_dir))
+    if before == after:
+        out.print(f"the schema is up to date (revision {after})")
+    else:
+        out.print(f"migrated the schema from {before or 'an empty database'} to {after}")
+
+
+@app.command()
+@one_line_errors
 def purge(
     data_dir: Path | None = DataDir,
     older_than: str | None = typer.Option(
@@ -224,7 +253,7 @@ def purge(
     settings = settings_for(data_dir)
     settings.ensure_dirs()
     store = Store(settings)
-    store.create_schema()
+    store.prepare_schema()
     blob_age = parse_age(older_than) if older_than else int(settings.retention_days * DAY_MS)
     row_age = (parse_age(rows_older_than) if rows_older_than
                else int(settings.row_retention_days * DAY_MS))

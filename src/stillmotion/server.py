@@ -137,7 +137,7 @@ def serve(settings: Settings, access_log: bool = False) -> None:
     app = create_app(settings) if api_processes == 1 else None
     if app is None:
         settings.ensure_dirs()
-        Store(settings).create_schema()
+        Store(settings).prepare_schema()
         export_settings(settings)
         # Each API process keeps its request-latency histogram in a file there, and
         # /metrics in any of them sums the files (prometheus_client multiprocess mode).

@@ -23,14 +23,15 @@ RESULT = "/v3/async/task-result"
 
 
 @pytest.fixture(scope="session")
-def api_only_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = Server(tmp_path_factory.mktemp("api-only-server"), workers=0, env={
+def api_only_server(tmp_path_factory: pytest.TempPathFactory,
+                    backend: str) -> Iterator[Server]:
+    srv = Server(tmp_path_factory.mktemp("api-only-server"), workers=0, backend=backend, env={
         "STILLMOTION_URL_CONNECT_TIMEOUT_S": "1",
         "STILLMOTION_URL_READ_TIMEOUT_S": "1",
         "STILLMOTION_URL_TOTAL_TIMEOUT_S": "2",
     }).start()
     yield srv
-    srv.stop()
+    srv.close()
 
 
 @pytest.fixture

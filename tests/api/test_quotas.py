@@ -19,17 +19,17 @@ pytestmark = pytest.mark.slow
 BODY = {"images": [png_uri(photo("astronaut"))]}
 
 
-def quota_server(tmp_path: Path, **limits: str) -> Server:
+def quota_server(tmp_path: Path, backend: str, **limits: str) -> Server:
     env = {"STILLMOTION_API_PROCESSES": "2",
            **{f"STILLMOTION_{name.upper()}": value for name, value in limits.items()}}
-    return Server(tmp_path, workers=0, env=env).start()
+    return Server(tmp_path, workers=0, env=env, backend=backend).start()
 
 
 @pytest.fixture
-def capped(tmp_path: Path) -> Iterator[Server]:
-    srv = quota_server(tmp_path, open_tasks_per_key="3")
+def capped(tmp_path: Path, backend: str) -> Iterator[Server]:
+    srv = quota_server(tmp_path, backend, open_tasks_per_key="3")
     yield srv
-    srv.stop()
+    srv.close()
 
 
 def new_key(srv: Server) -> str:
@@ -81,8 +81,8 @@ def test_an_idempotent_retry_is_answered_even_at_the_cap(capped: Server) -> None
     assert again.status_code == 200 and again.json() == first.json()
 
 
-def test_the_submit_rate_is_counted_per_key_per_minute(tmp_path: Path) -> None:
-    srv = quota_server(tmp_path, submits_per_minute_per_key="4")
+def test_the_submit_rate_is_counted_per_key_per_minute(tmp_path: Path, backend: str) -> None:
+    srv = quota_server(tmp_path, backend, submits_per_minute_per_key="4")
     try:
         key, other = new_key(srv), new_key(srv)
         for _ in range(4):
@@ -91,11 +91,11 @@ def test_the_submit_rate_is_counted_per_key_per_minute(tmp_path: Path) -> None:
         assert retry_after <= 60
         assert post(srv, other).status_code == 200
     finally:
-        srv.stop()
+        srv.close()
 
 
-def test_the_global_queue_bound_refuses_every_key(tmp_path: Path) -> None:
-    srv = quota_server(tmp_path, max_queued_tasks="3")
+def test_the_global_queue_bound_refuses_every_key(tmp_path: Path, backend: str) -> None:
+    srv = quota_server(tmp_path, backend, max_queued_tasks="3")
     try:
         keys = [new_key(srv) for _ in range(3)]
         for key in keys:
@@ -103,4 +103,4 @@ def test_the_global_queue_bound_refuses_every_key(tmp_path: Path) -> None:
         for key in keys:
             assert_429(post(srv, key), "queue")
     finally:
-        srv.stop()
+        srv.close()

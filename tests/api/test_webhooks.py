@@ -50,14 +50,15 @@ def cancel(client: httpx.Client, task_id: str) -> None:
     assert response.json()["task"]["status"] == "TASK_STATUS_FAILED"
 
 
-def webhook_state(client: httpx.Client, task_id: str, until: str,
+def webhook_state(client: httpx.Client, task_id: str, until: str, attempts: int = 1,
                   timeout: float = 30) -> dict[str, Any]:
-    """The task's extra.webhook once its state is `until` and no attempt is in flight."""
+    """The task's extra.webhook once its state is `until`, at least `attempts` attempts
+    were made and none is in flight."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         webhook = result(client, task_id)["extra"]["webhook"]
-        if webhook["state"] == until and all(a["error"] != "sending"
-                                             for a in webhook["attempts"]):
+        if webhook["state"] == until and len(webhook["attempts"]) >= attempts and all(
+                a["error"] != "sending" for a in webhook["attempts"]):
             return dict(webhook)
         time.sleep(0.05)
     raise AssertionError(f"webhook of {task_id} never reached {until}: {webhook}")

@@ -15,7 +15,7 @@ from stillmotion.jobs.store import FAILED, QUEUED, SUCCEED, LeaseLost, NewTask, 
 def make_store(tmp_path: Path, **overrides: object) -> Store:
     settings = Settings(data_dir=tmp_path, **overrides)  # type: ignore[arg-type]
     store = Store(settings)
-    store.create_schema()
+    store.prepare_schema()
     return store
 
 

@@ -60,7 +60,7 @@ def _flag_shutdown(app: FastAPI) -> Callable[[], None]:
 def create_app(settings: Settings) -> FastAPI:
     settings.ensure_dirs()
     store = Store(settings)
-    store.create_schema()
+    store.prepare_schema()
 
     limits = FetchLimits(
         max_bytes=defaults.MAX_URL_IMAGE_BYTES, connect_timeout_s=settings.url_connect_timeout_s,

@@ -89,7 +89,7 @@ def finish(app: FastAPI, body_models: tuple[type[BaseModel], ...]) -> None:
                     if extension:
                         operation["x-stillmotion-extension"] = True
                 else:
-                    operation.setdefault("tags", ["Operations"])
+                    operation["tags"] = ["Operations"]
         schema["tags"] = [
             {"name": HOSTED_TAG, "description": "The hosted Vidu 2.0 image-to-video and Task "
              "Result APIs, field for field."},

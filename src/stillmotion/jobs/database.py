@@ -144,9 +144,36 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+POSTGRES_STATEMENT_TIMEOUT_MS = 10_000  # a stuck statement fails (503) instead of hanging
+POSTGRES_CONNECT_TIMEOUT_S = 5
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` and `postgres://` mean psycopg 3 here (SQLAlchemy's default driver
+    for the bare scheme is psycopg2, which we do not install)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
 def make_engine(url: str) -> Engine:
-    """A pooled engine; SQLite gets WAL so readers never wait for the one writer."""
+    """A pooled engine; SQLite gets WAL so readers never wait for the one writer;
+    PostgreSQL gets a statement timeout and connections checked before use, so a
+    restarted database costs one failed request rather than a pool of dead connections."""
+    url = normalise_url(url)
     kwargs: dict[str, Any] = {"future": True}
+    if url.startswith("postgresql"):
+        kwargs["pool_size"] = 10
+        kwargs["max_overflow"] = 20
+        kwargs["pool_pre_ping"] = True
+        kwargs["connect_args"] = {
+            "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
+            "options": f"-c statement_timeout={POSTGRES_STATEMENT_TIMEOUT_MS}"}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False,
                                   "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
@@ -164,16 +191,3 @@ def make_engine(url: str) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.close()
     return engine
-
-
-def create_schema(engine: Engine) -> None:
-    """Create missing tables and indexes (the migrations issue moves this onto Alembic).
-
-    `create_all` adds an index only with its table, so indexes added to an existing table
-    are created here one by one.
-    """
-    metadata.create_all(engine)
-    with engine.begin() as conn:
-        for table in metadata.sorted_tables:
-            for index in table.indexes:
-                index.create(conn, checkfirst=True)

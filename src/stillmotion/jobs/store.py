@@ -29,14 +29,15 @@ from sqlalchemy.exc import IntegrityError
 from stillmotion import defaults
 from stillmotion.config import Settings
 from stillmotion.jobs.database import (
-    create_schema,
     idempotency_keys,
+    is_postgres,
     make_engine,
     now_ms,
     tasks,
     webhook_attempts,
     webhooks,
 )
+from stillmotion.jobs.schema import require_current
 
 QUEUED, PROCESSING, SUCCEED, FAILED = "queued", "processing", "succeed", "failed"
 FINAL = (SUCCEED, FAILED)
@@ -180,6 +181,8 @@ _QUEUE = select(
 _CANCEL_FLAG = select(tasks.c.cancel_requested).where(
     tasks.c.id == bindparam("id"), tasks.c.claim_token == bindparam("token"),
     tasks.c.status == PROCESSING)
+NOTIFY_CHANNEL = "stillmotion_tasks"
+_NOTIFY = select(func.pg_notify(NOTIFY_CHANNEL, ""))
 RATE_WINDOW_MS = 60_000  # the per-key submit rate is counted over the last minute
 _RECENT = select(func.count()).select_from(tasks).where(
     tasks.c.owner == bindparam("owner"), tasks.c.submit_ms > bindparam("since"))
@@ -201,10 +204,17 @@ class Store:
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
         self.engine = engine or make_engine(settings.resolved_database_url)
+        self._postgres = is_postgres(self.engine)
         self._estimates: dict[tuple[int, int, int], tuple[float, float]] = {}
 
-    def create_schema(self) -> None:
-        create_schema(self.engine)
+    def _notify(self, conn: Connection) -> None:
+        """On PostgreSQL, wake idle workers (delivered when this transaction commits)."""
+        if self._postgres:
+            conn.execute(_NOTIFY)
+
+    def prepare_schema(self) -> None:
+        """Refuse a database on another schema version; migrate a brand-new, empty one."""
+        require_current(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -251,6 +261,10 @@ class Store:
             created_ms=submitted, delivered_ms=None)
 
         def insert(conn: Connection) -> None:
+            if self._postgres:
+                # PostgreSQL runs submits side by side: one key's submits take turns here
+                # so its quota counts below see each other (SQLite has one writer anyway).
+                conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(new.owner))))
             conn.execute(_INSERT, row)
             if outbox is not None:  # same transaction: the delivery is as durable as the task
                 conn.execute(webhooks.insert(), outbox)
@@ -258,6 +272,7 @@ class Store:
             # time, so concurrent submits see each other and the limits hold exactly; an
             # excess raises and rolls this task back.
             self._enforce_quotas(conn, new.owner, submitted, counting_new=True)
+            self._notify(conn)
 
         if idempotency is None:
             with self.engine.begin() as conn:
@@ -431,6 +446,9 @@ class Store:
             .where(tasks.c.status == QUEUED, tasks.c.not_before_ms <= now)
             .order_by(tasks.c.submit_ms, tasks.c.id)
             .limit(1)
+            # PostgreSQL: concurrent claimers skip rows another claim holds instead of
+            # queueing behind it (SQLite ignores this: it has one writer at a time).
+            .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
         statement = (
@@ -463,6 +481,8 @@ class Store:
             guard.append(tasks.c.cancel_requested.is_(False))
         with self.engine.begin() as conn:
             if conn.execute(update(tasks).where(*guard).values(**values)).rowcount == 1:
+                if values.get("status") == QUEUED:  # back in the queue: wake a worker
+                    self._notify(conn)
                 return
         if honour_cancel:
             self.finish_cancelled(claim)
@@ -584,6 +604,8 @@ class Store:
                               worker=None, not_before_ms=now + self._backoff_ms(attempts))
             with self.engine.begin() as conn:
                 reaped += conn.execute(update(tasks).where(guard).values(**values)).rowcount
+                if values["status"] == QUEUED:
+                    self._notify(conn)
         return reaped
 
     # --- retention ---------------------------------------------------------------------

@@ -25,6 +25,7 @@ from stillmotion.blobs import make_blob_store
 from stillmotion.config import Settings
 from stillmotion.engines import Engine, RenderRequest, load_engine
 from stillmotion.jobs.store import Claim, LeaseLost, Store, TaskCancelled
+from stillmotion.jobs.wakeup import Wakeup
 from stillmotion.logs import bind_task
 from stillmotion.media.errors import InputError
 from stillmotion.music import preload as preload_music
@@ -149,6 +150,7 @@ class Worker:
         preload_music()
         self.draining = threading.Event()
         self.aborting = threading.Event()
+        self.wakeup = Wakeup(self.store.engine, self.draining)
 
     def install_signal_handlers(self) -> None:
         def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -178,9 +180,10 @@ class Worker:
                 self.draining.wait(min(5.0, self.settings.poll_interval_s * 10))
                 continue
             if claim is None:
-                self.draining.wait(self.settings.poll_interval_s)
+                self.wakeup.wait(self.settings.poll_interval_s)
                 continue
             self.run_claim(claim)
+        self.wakeup.close()
         self.store.close()
         log.info("worker %s drained", self.name)
 
