@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     heartbeat_s: float = defaults.HEARTBEAT_S
     reap_interval_s: float = defaults.REAP_INTERVAL_S
     poll_interval_s: float = defaults.POLL_INTERVAL_S
+    # PostgreSQL: idle workers LISTEN for submits' NOTIFY (polling stays underneath). Off:
+    # they only poll, e.g. behind a transaction-pooling proxy (PgBouncer) that drops LISTEN.
+    listen_notify: bool = True
     max_attempts: int = defaults.MAX_ATTEMPTS
     retry_backoff_s: float = defaults.RETRY_BACKOFF_S
     progress_write_interval_s: float = defaults.PROGRESS_WRITE_INTERVAL_S

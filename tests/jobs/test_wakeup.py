@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,3 +68,22 @@ def test_sqlite_has_no_listener_and_waits_by_polling(tmp_path: Path) -> None:
     stop.set()
     wakeup.wait(600)  # returns at once: the worker is stopping
     store.close()
+
+
+def test_listen_notify_off_polls_on_postgresql_too(pg_store: Store) -> None:
+    assert Settings(data_dir=pg_store.settings.data_dir).listen_notify  # on by default
+    stop = threading.Event()
+    wakeup = Wakeup(pg_store.engine, stop, listen=False)
+    wakeup.wait(0.01)
+    assert not wakeup.listening
+    started = time.monotonic()
+    threading.Timer(0.05, lambda: add_task(pg_store)).start()
+    wakeup.wait(0.5)  # a submit's NOTIFY does not cut the poll interval short
+    assert time.monotonic() - started >= 0.45
+    wakeup.close()
+
+
+def test_listen_notify_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    monkeypatch.setenv("STILLMOTION_LISTEN_NOTIFY", "false")
+    assert not Settings(data_dir=tmp_path).listen_notify

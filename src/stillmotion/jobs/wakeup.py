@@ -23,13 +23,15 @@ log = logging.getLogger("stillmotion.worker")
 
 class Wakeup:
     """`wait(timeout)` returns when work may have arrived, the timeout passed, or `stop`
-    was set (checked at least every `timeout`)."""
+    was set (checked at least every `timeout`).
 
-    def __init__(self, engine: Engine, stop: threading.Event) -> None:
+    `listen=False` (the `listen_notify` setting off) makes it poll on PostgreSQL too."""
+
+    def __init__(self, engine: Engine, stop: threading.Event, listen: bool = True) -> None:
         self._stop = stop
         self._conninfo: str | None = None
         self._conn: Any = None
-        if is_postgres(engine):
+        if listen and is_postgres(engine):
             self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
                 hide_password=False)
 

@@ -150,7 +150,7 @@ class Worker:
         preload_music()
         self.draining = threading.Event()
         self.aborting = threading.Event()
-        self.wakeup = Wakeup(self.store.engine, self.draining)
+        self.wakeup = Wakeup(self.store.engine, self.draining, listen=settings.listen_notify)
 
     def install_signal_handlers(self) -> None:
         def on_signal(_signum: int, _frame: FrameType | None) -> None:
