@@ -61,16 +61,6 @@ def _resize(values: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(values, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def _enlarge_rgb(small: np.ndarray, size: tuple[int, int], dst: np.ndarray) -> np.ndarray:
-    """Bilinear enlargement of an RGB uint8 image into `dst` (RGB, `size`).
-
-    Through RGBA: cv2's linear resize has a vectorised path for four channels and not for
-    three, so the detour (two cheap conversions) costs ~35% less, with identical values."""
-    rgba = cv2.resize(cv2.cvtColor(small, cv2.COLOR_RGB2RGBA), size,
-                      interpolation=cv2.INTER_LINEAR)
-    return cv2.cvtColor(rgba, cv2.COLOR_RGBA2RGB, dst=dst)
-
-
 def _splat(shape: tuple[int, int], x: np.ndarray, y: np.ndarray,
            weight: np.ndarray) -> np.ndarray:
     """Bilinear splat of weighted points onto a float32 image (sub-pixel positions)."""
@@ -746,7 +736,8 @@ class Effects:
             # screen: 255 - (255 - f)(255 - L) / 255, with f darkened by d first
             layer8 = cv2.merge([cv2.convertScaleAbs(plane, alpha=255.0) for plane in light])
             cv2.bitwise_not(layer8, dst=layer8)  # 255 - L, at layer size where it is cheap
-            layer8 = _enlarge_rgb(layer8, (width, height), self._scratch(1))
+            layer8 = cv2.resize(layer8, (width, height), dst=self._scratch(1),
+                                interpolation=cv2.INTER_LINEAR)
             inverse = cv2.bitwise_not(out, dst=self._scratch(2))
             if darken < 1.0:
                 # darkening f by d is, on the inverse, 255 - d * (255 - inverse)
@@ -758,10 +749,12 @@ class Effects:
             lw, lh = self.layer_size
             fog = _resize(fog, lw, lh)
         # without a light layer the terms are as smooth as the fog: enlarged from the small
-        # field, which costs a third of enlarging them from the layer
+        # field, ~40% cheaper than from the layer
         keep8, add8 = self._fog_terms(fog, darken, light)
-        keep8 = _enlarge_rgb(keep8, (width, height), self._scratch(1))
-        add8 = _enlarge_rgb(add8, (width, height), self._scratch(2))
+        keep8 = cv2.resize(keep8, (width, height), dst=self._scratch(1),
+                           interpolation=cv2.INTER_LINEAR)
+        add8 = cv2.resize(add8, (width, height), dst=self._scratch(2),
+                          interpolation=cv2.INTER_LINEAR)
         kept = cv2.multiply(out, keep8, dst=keep8, scale=1.0 / 255.0)
         return cv2.add(kept, add8)
 
