@@ -100,7 +100,7 @@ class Server:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     key: str = ""
-    backend: str = "sqlite"  # or "postgresql": a fresh database of its own on the machine's
+    backend: str = "sqlite"  # "postgresql...": a fresh database of its own on the machine's
     _resources: ExitStack = field(default_factory=ExitStack)
 
     @property
@@ -108,7 +108,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
-        if self.backend == "postgresql" and "STILLMOTION_DATABASE_URL" not in self.env:
+        if self.backend.startswith("postgresql") and "STILLMOTION_DATABASE_URL" not in self.env:
             self.env["STILLMOTION_DATABASE_URL"] = self._resources.enter_context(
                 postgres_database())
         _DEPLOYMENT_ENV[self.data_dir] = dict(self.env)
@@ -151,6 +151,28 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def blob_keys(self, prefix: str = "") -> set[str]:
+        """The keys of the blobs this deployment keeps under `prefix`, wherever it keeps
+        them (files under the data dir, or objects in its S3 bucket)."""
+        url = self.env.get("STILLMOTION_STORAGE_URL", "")
+        if url.startswith("s3://"):
+            import boto3
+
+            bucket, _, root = url[len("s3://"):].partition("/")
+            root = root.strip("/") + "/" if root.strip("/") else ""
+            client = boto3.client(
+                "s3", endpoint_url=self.env["STILLMOTION_S3_ENDPOINT_URL"],
+                region_name=self.env.get("STILLMOTION_S3_REGION", "us-east-1"),
+                aws_access_key_id=self.env["STILLMOTION_S3_ACCESS_KEY_ID"],
+                aws_secret_access_key=self.env["STILLMOTION_S3_SECRET_ACCESS_KEY"])
+            pages = client.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=root + prefix)
+            return {item["Key"][len(root):] for page in pages
+                    for item in page.get("Contents", [])}
+        base = self.data_dir / "blobs"
+        return {str(path.relative_to(base)) for path in (base / prefix).rglob("*")
+                if path.is_file()} if (base / prefix).exists() else set()
+
     def close(self) -> None:
         """Stop, then release what start() made for it (its PostgreSQL database)."""
         self.stop()
@@ -177,8 +199,9 @@ class Server:
                             headers={"Authorization": f"Bearer {key or self.key}"})
 
 
-# The contract suite runs once per store: the shared servers are parametrised by it.
-BACKENDS = ["sqlite", "postgresql"]
+# The contract suite runs once per deployment kind: the embedded default, and the scaled
+# one (PostgreSQL and S3). The shared servers are parametrised by it.
+BACKENDS = ["sqlite+files", "postgresql+s3"]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -187,9 +210,29 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, backend: str) -> Iterator[Server]:
+def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """moto's S3 server, started once, on first use."""
+    from tests.s3 import MotoServer
+
+    endpoint = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log").start()
+    yield endpoint
+    endpoint.stop()
+
+
+def storage_env(request: pytest.FixtureRequest, backend: str) -> dict[str, str]:
+    """The blob settings of a deployment kind: a fresh bucket on moto for "+s3"."""
+    if not backend.endswith("+s3"):
+        return {}
+    endpoint = request.getfixturevalue("moto")
+    return dict(endpoint.env(endpoint.new_bucket()))
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest,
+           backend: str) -> Iterator[Server]:
     """One shared server for tests that only submit, read and validate."""
-    srv = Server(tmp_path_factory.mktemp("shared-server"), workers=1, backend=backend).start()
+    srv = Server(tmp_path_factory.mktemp("shared-server"), workers=1, backend=backend,
+                 env=storage_env(request, backend)).start()
     yield srv
     srv.close()
 

@@ -16,16 +16,17 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Server
+from tests.conftest import Server, storage_env
 
 SUBMIT = "/v3/async/vidu-2.0-img2video"
 RESULT = "/v3/async/task-result"
 
 
 @pytest.fixture(scope="session")
-def api_only_server(tmp_path_factory: pytest.TempPathFactory,
+def api_only_server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest,
                     backend: str) -> Iterator[Server]:
     srv = Server(tmp_path_factory.mktemp("api-only-server"), workers=0, backend=backend, env={
+        **storage_env(request, backend),
         "STILLMOTION_URL_CONNECT_TIMEOUT_S": "1",
         "STILLMOTION_URL_READ_TIMEOUT_S": "1",
         "STILLMOTION_URL_TOTAL_TIMEOUT_S": "2",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 
@@ -26,8 +25,8 @@ def listed(client: httpx.Client) -> list[str]:
     return [t["task"]["task_id"] for t in body["tasks"]]
 
 
-def inputs(srv: Server) -> set[Path]:
-    return set((srv.data_dir / "blobs" / "inputs").glob("*"))
+def inputs(srv: Server) -> set[str]:
+    return srv.blob_keys("inputs")
 
 
 def test_twenty_concurrent_duplicates_make_one_task(api_only_server: Server) -> None:

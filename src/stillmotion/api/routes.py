@@ -52,8 +52,9 @@ from stillmotion.media.sizing import output_size
 router = APIRouter()
 log = logging.getLogger("stillmotion.api")
 
-# Images up to this size are checked and stored on the event loop: decoding them takes
-# less time than handing the work to a thread and back.
+# Images up to this size are checked and stored on the event loop when blobs are local
+# files: decoding and writing them takes less time than handing the work to a thread and
+# back. With S3 the write is a network call, so it always goes to a thread.
 INLINE_IMAGE_BYTES = 256 * 1024
 
 _STATUS_BY_NAME = {name: status for status, name in STATUS_NAMES.items()}
@@ -180,7 +181,9 @@ async def submit_img2video(request: Request, owner: str = Depends(require_key)) 
                 return SubmitResponse(task_id=earlier)
         store.check_quotas(owner)  # refuse before fetching and decoding anything
         data = await _image_bytes(request, body.images[0])
-        if len(data) <= INLINE_IMAGE_BYTES:
+        inline = len(data) <= INLINE_IMAGE_BYTES and isinstance(
+            request.app.state.blobs, LocalBlobStore)  # an S3 put is network I/O
+        if inline:
             task_id = _store_task(request, owner, body, data, idempotency)
         else:  # a big photo takes real time to decode: keep the event loop free meanwhile
             task_id = await run_in_threadpool(_store_task, request, owner, body, data,
