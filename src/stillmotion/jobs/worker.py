@@ -32,6 +32,10 @@ from stillmotion.music import preload as preload_music
 from stillmotion.pipeline import UPLOAD_AT, EncoderOptions, RenderStopped, render_to_file
 
 log = logging.getLogger("stillmotion.worker")
+# A finished video whose completion the store did not answer is recorded again after
+# these waits (doubling), until the store answers.
+PUBLISH_RETRY_FIRST_S = 0.5
+PUBLISH_RETRY_MAX_S = 5.0
 
 
 class Heartbeat:
@@ -224,13 +228,7 @@ class Worker:
                 progress(UPLOAD_AT)
                 key = f"outputs/{task.id}/{claim.token}.mp4"  # per attempt: no attempt
                 self.blobs.put_file(key, scratch)           # can overwrite another's file
-                try:
-                    # Race: a cancel may land between the check above and this write; the
-                    # store decides (see Store._guarded) and a cancelled task's file goes.
-                    self.store.complete(claim, key)
-                except (LeaseLost, TaskCancelled):
-                    self.blobs.delete(key)
-                    raise
+                self._publish(claim, key)
                 log.info("task %s: succeeded", task.id)
             except TaskCancelled:
                 log.info("task %s: cancelled by the user", task.id)
@@ -248,12 +246,52 @@ class Worker:
             except InputError as exc:
                 self._quietly(self.store.fail, claim,
                               f"The stored input image could not be read: it {exc}.")
+            except SQLAlchemyError as exc:  # the store went away mid-render: no traceback
+                log.warning("task %s: attempt %d stopped, the store is unavailable: %s",
+                            task.id, task.attempts, exc)
+                self._quietly(self.store.retry, claim, "the task store was unavailable")
             except Exception as exc:  # noqa: BLE001 - any bug becomes a retry, never a crash
                 log.exception("task %s: attempt %d failed", task.id, task.attempts)
                 self._quietly(self.store.retry, claim,
                               f"internal rendering error ({type(exc).__name__})")
             finally:
                 scratch.unlink(missing_ok=True)
+
+    def _publish(self, claim: Claim, key: str) -> None:
+        """Make the uploaded `key` the task's video (Store.complete), or delete it.
+
+        Race: a cancel may land between the render's last check and this write; the store
+        decides (see Store._guarded) and a cancelled task's file goes. Race: the store may
+        go away around this write (an outage, a failover); whether a failed commit landed
+        is then unknown, and the file must neither stay behind as an orphan nor go while
+        the task names it. So the write is tried again until the store answers: done, or
+        LeaseLost/TaskCancelled, which after an unanswered try may also mean that try did
+        land; the task's own output key settles it.
+        """
+        unanswered = False
+        delay = PUBLISH_RETRY_FIRST_S
+        while True:
+            try:
+                self.store.complete(claim, key)
+                return
+            except (LeaseLost, TaskCancelled):
+                if unanswered:
+                    try:
+                        task = self.store.get(claim.task.id)
+                    except SQLAlchemyError:
+                        continue  # ask again: complete() answers LeaseLost again
+                    if task is not None and task.output_key == key:
+                        return  # an earlier, unanswered try committed
+                self.blobs.delete(key)
+                raise
+            except SQLAlchemyError as exc:
+                if self.aborting.is_set():  # told twice to stop: the lease will lapse
+                    raise
+                unanswered = True
+                log.warning("task %s: could not record its video, trying again in %.1f s: %s",
+                            claim.task.id, delay, exc)
+                self.aborting.wait(delay)
+                delay = min(PUBLISH_RETRY_MAX_S, delay * 2)
 
     @staticmethod
     def _quietly(write: Callable[..., None], *args: object) -> None:
