@@ -89,11 +89,12 @@ def _claimer(url: str | None, data_dir: str, name: str, ready: Any, go: Any,
     store.ping()  # connected before the clock starts
     ready.put(name)
     go.wait()
+    cpu = time.process_time()
     ids: list[str] = []
     while (claim := store.claim(name)) is not None:
         store.complete(claim, f"outputs/{claim.task.id}/bench.mp4")
         ids.append(claim.task.id)
-    out.put((name, ids, time.time()))
+    out.put((name, ids, time.time(), time.process_time() - cpu))
     store.close()
 
 
@@ -179,6 +180,7 @@ class Throughput:
     submit_s: float
     seconds: float
     exactly_once: bool
+    client_cpu_s: float  # user+sys of the claimer processes (not the database server)
 
     @property
     def rate(self) -> float:
@@ -210,21 +212,23 @@ def claim_throughput(backend: Backend, work: Path, tasks: int, claimers: int) ->
         go.set()
         results = [out.get(timeout=600) for _ in processes]
         join(processes)
-        finished = max(end for _name, _ids, end in results)
-        counts = Counter(task_id for _name, ids, _end in results for task_id in ids)
+        finished = max(result[2] for result in results)
+        client_cpu_s = sum(result[3] for result in results)
+        counts = Counter(task_id for _name, ids, _end, _cpu in results for task_id in ids)
         with store.engine.connect() as conn:
             done_once = conn.execute(select(func.count()).select_from(tasks_table).where(
                 tasks_table.c.status == SUCCEED, tasks_table.c.attempts == 1)).scalar_one()
         store.close()
     exactly_once = (set(counts) == submitted and max(counts.values()) == 1
                     and done_once == tasks)
-    share = ", ".join(str(len(ids)) for _name, ids, _end in sorted(results))
+    share = ", ".join(str(len(ids)) for _name, ids, _end, _cpu in sorted(results))
     print(f"  {backend.name}, {claimers} claimer(s): {tasks} claims in "
           f"{finished - released:.2f} s = {tasks / (finished - released):.0f}/s "
           f"(per claimer {share}); each id claimed exactly once: "
-          f"{'yes' if exactly_once else 'NO'} (submits took {submit_s:.2f} s)", flush=True)
+          f"{'yes' if exactly_once else 'NO'} (submits took {submit_s:.2f} s; claimer CPU "
+          f"{client_cpu_s / tasks * 1000:.2f} ms per claim)", flush=True)
     return Throughput(backend.name, claimers, tasks, submit_s, finished - released,
-                      exactly_once)
+                      exactly_once, client_cpu_s)
 
 
 # --- 2. pickup latency ------------------------------------------------------------------------
@@ -371,7 +375,9 @@ def report(args: argparse.Namespace, throughput: dict[tuple[str, int], list[Thro
         "",
         f"- date: {started:%Y-%m-%d %H:%M} UTC",
         f"- machine: {machine()}; 1-minute load average {load_start} at the start, "
-        f"{load_average()} at the end; PostgreSQL on the same machine (127.0.0.1)",
+        f"{load_average()} at the end (above the core count: other work shared the "
+        "cores, so claims/s is noisy; the claimer CPU column is steadier); PostgreSQL on "
+        "the same machine (127.0.0.1)",
         f"- source: `{version}` (src/stillmotion copied at the start; every process ran it)",
         f"- command: `{command_line()}`",
         f"- {args.repeats} rounds, configurations interleaved; each cell is the median over "
@@ -381,8 +387,8 @@ def report(args: argparse.Namespace, throughput: dict[tuple[str, int], list[Thro
         "complete until the queue is empty",
         "",
         "| database | claimer processes | claims/s (median) | spread | each id exactly once "
-        "| submit of the tasks, per task ms |",
-        "|---|---:|---:|---|---|---:|",
+        "| claimer CPU per claim ms | submit of the tasks, per task ms |",
+        "|---|---:|---:|---|---|---:|---:|",
     ]
     rates: dict[tuple[str, int], float] = {}
     for (backend, k), runs in throughput.items():
@@ -390,8 +396,9 @@ def report(args: argparse.Namespace, throughput: dict[tuple[str, int], list[Thro
         rates[backend, k] = median(values)
         once = "yes, every round" if all(t.exactly_once for t in runs) else "**NO**"
         per_task = median([t.submit_s / t.tasks * 1000 for t in runs])
+        cpu_ms = median([t.client_cpu_s / t.tasks * 1000 for t in runs])
         lines.append(f"| {backend} | {k} | {rates[backend, k]:.0f} | {min(values):.0f}-"
-                     f"{max(values):.0f} | {once} | {per_task:.2f} |")
+                     f"{max(values):.0f} | {once} | {cpu_ms:.2f} | {per_task:.2f} |")
     lines += [
         "",
         f"### Pickup latency: {args.idle_workers} idle worker processes, {args.latency_tasks} "
@@ -436,8 +443,10 @@ def report(args: argparse.Namespace, throughput: dict[tuple[str, int], list[Thro
         "(whole milliseconds, both taken inside the store). Claim throughput counts from "
         "the moment all claimers are released together (connected, waiting on an event) to "
         "the last one finding the queue empty; each claim is a claim and a complete, two "
-        f"transactions. `{pg_poll}` is `STILLMOTION_LISTEN_NOTIFY=false`: the workers "
-        "poll; the submits still send NOTIFY.",
+        "transactions; its CPU column is the claimer processes' own user+sys time "
+        "(SQLAlchemy and the driver), not the database server's. "
+        f"`{pg_poll}` is `STILLMOTION_LISTEN_NOTIFY=false`: the workers poll; the submits "
+        "still send NOTIFY.",
     ]
     return "\n".join(lines)
 
