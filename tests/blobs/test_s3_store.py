@@ -15,7 +15,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from stillmotion.blobs import LocalBlobStore, StorageUnavailable, make_blob_store
+from stillmotion.blobs import LocalBlobStore, StorageUnavailable, UrlSigner, make_blob_store
 from stillmotion.blobs import s3 as s3_module
 from stillmotion.blobs.s3 import MiB, S3BlobStore, parse_s3_url
 from stillmotion.config import Settings
@@ -98,6 +98,23 @@ def test_delete_prefix_removes_that_folder_only(store: S3BlobStore, s3: Any, buc
     assert keys_in(s3, bucket) == ["outputs/t1/outside-the-prefix.mp4",
                                    "svc/blobs/inputs/t1.png", "svc/blobs/outputs/t10/z.mp4"]
     store.delete_prefix("outputs/t1")  # nothing left: fine
+
+
+def test_delete_prefix_can_keep_one_blob(store: S3BlobStore, s3: Any, bucket: str,
+                                         tmp_path: Path) -> None:
+    """The winning attempt sweeps uploads of attempts killed before they recorded theirs."""
+    local = LocalBlobStore(tmp_path / "blobs", tmp_path / "tmp", UrlSigner(b"k"))
+    for blobs in (store, local):
+        for name in ("killed-1", "winner", "killed-2"):
+            blobs.put_bytes(f"outputs/t1/{name}.mp4", name.encode())
+        blobs.put_bytes("outputs/t2/other.mp4", b"x")
+        blobs.delete_prefix("outputs/t1", keep="outputs/t1/winner.mp4")
+        assert blobs.read_bytes("outputs/t1/winner.mp4") == b"winner"
+        assert blobs.read_bytes("outputs/t2/other.mp4") == b"x"
+        for gone in ("killed-1", "killed-2"):
+            with pytest.raises(FileNotFoundError):
+                blobs.read_bytes(f"outputs/t1/{gone}.mp4")
+    assert keys_in(s3, bucket, "svc/blobs/outputs/t1/") == ["svc/blobs/outputs/t1/winner.mp4"]
 
 
 def sigv4_query_signature(url: str, secret: str) -> str:

@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stillmotion.api.schemas import describe_validation_error
@@ -69,8 +70,12 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else reason.replace("_", " ").lower()
         return envelope(exc.status_code, reason, message, headers=exc.headers)
 
+    # The store unreachable, a connection dropped mid-statement, or every pooled connection
+    # busy: all a retry can fix, so 503, never 500.
     @app.exception_handler(OperationalError)
-    async def _store_down(request: Request, exc: OperationalError) -> JSONResponse:
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeout)
+    async def _store_down(request: Request, exc: Exception) -> JSONResponse:
         log.error("store unavailable on %s %s: %s", request.method, request.url.path, exc)
         return envelope(503, "SERVICE_UNAVAILABLE",
                         "the task store is unavailable; retry shortly",

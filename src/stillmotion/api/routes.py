@@ -124,6 +124,8 @@ def _store_task(request: Request, owner: str, body: Img2VideoRequest, data: byte
     except (IdempotencyKeyReused, QuotaExceeded):  # nothing committed: the blob is ours
         request.app.state.blobs.delete(input_key)
         raise
+    # A store error here leaves the blob: whether the commit landed is unknown (the
+    # connection may have dropped after it), and a task must never lose its image.
     if stored != task_id:
         request.app.state.blobs.delete(input_key)
     return stored

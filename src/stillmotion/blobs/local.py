@@ -75,9 +75,16 @@ class LocalBlobStore:
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
 
-    def delete_prefix(self, prefix: str) -> None:
-        """Every blob under `prefix/` (a task's outputs: the winner's and any zombie's)."""
-        shutil.rmtree(self.path(prefix), ignore_errors=True)
+    def delete_prefix(self, prefix: str, keep: str | None = None) -> None:
+        """Every blob under `prefix/` but `keep` (a task's outputs: the winner's and any
+        left by an attempt killed between its upload and its record)."""
+        if keep is None:
+            shutil.rmtree(self.path(prefix), ignore_errors=True)
+            return
+        kept = self.path(keep)
+        for path in self.path(prefix).rglob("*"):
+            if path.is_file() and path != kept:
+                path.unlink(missing_ok=True)
 
     def ping(self) -> None:
         for directory in (self.root, self.tmp):

@@ -110,14 +110,17 @@ class S3BlobStore:
         with self._storage("delete", name):
             self.client.delete_object(Bucket=self.bucket, Key=name)  # absent: fine
 
-    def delete_prefix(self, prefix: str) -> None:
-        """Every object under `prefix/`: listed page by page, deleted in batches."""
+    def delete_prefix(self, prefix: str, keep: str | None = None) -> None:
+        """Every object under `prefix/` but `keep`: listed page by page, deleted in
+        batches."""
         root = self.object_key(prefix) + "/"
+        kept = self.object_key(keep) if keep is not None else None
         with self._storage("delete", root):
             pages = self.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix=root, PaginationConfig={"PageSize": DELETE_BATCH})
             for page in pages:
-                objects = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+                objects = [{"Key": item["Key"]} for item in page.get("Contents", [])
+                           if item["Key"] != kept]
                 if not objects:
                     continue
                 answer = self.client.delete_objects(

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,6 +23,7 @@ from stillmotion.jobs.store import Store
 
 log = logging.getLogger("stillmotion.retention")
 DAY_MS = 86_400_000
+SCRATCH_MAX_AGE_S = 86_400.0
 BATCH = 200
 
 
@@ -55,7 +58,23 @@ def purge(store: Store, blobs: BlobStore, blob_age_ms: int, row_age_ms: int,
     return PurgeReport(purged, store.delete_rows(now - row_age_ms))
 
 
+def remove_stale_scratch(tmp: Path, older_than_s: float = SCRATCH_MAX_AGE_S) -> int:
+    """Delete scratch files a killed worker could not (its `finally` never ran); no render
+    takes a day, so an older one belongs to nobody. Returns how many went."""
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for path in tmp.glob("*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # another process's purge got there first
+            pass
+    return removed
+
+
 def purge_by_settings(store: Store, blobs: BlobStore, settings: Settings) -> PurgeReport:
+    remove_stale_scratch(settings.tmp_dir)
     return purge(store, blobs, int(settings.retention_days * DAY_MS),
                  int(settings.row_retention_days * DAY_MS),
                  purged_reason(settings.retention_days))

@@ -273,6 +273,7 @@ class Worker:
         while True:
             try:
                 self.store.complete(claim, key)
+                self._sweep_outputs(claim, key)
                 return
             except (LeaseLost, TaskCancelled):
                 if unanswered:
@@ -292,6 +293,15 @@ class Worker:
                             claim.task.id, delay, exc)
                 self.aborting.wait(delay)
                 delay = min(PUBLISH_RETRY_MAX_S, delay * 2)
+
+    def _sweep_outputs(self, claim: Claim, key: str) -> None:
+        """Remove what earlier attempts uploaded but never recorded (killed in between),
+        so a task keeps exactly one video. Best effort: the purge removes the rest."""
+        try:
+            self.blobs.delete_prefix(f"outputs/{claim.task.id}", keep=key)
+        except OSError as exc:
+            log.warning("task %s: could not remove earlier attempts' uploads: %s",
+                        claim.task.id, exc)
 
     @staticmethod
     def _quietly(write: Callable[..., None], *args: object) -> None:
