@@ -250,11 +250,13 @@ def test_dolly_zoom_holds_the_subject_while_the_background_grows() -> None:
 
 def test_pull_out_ends_on_the_whole_photo() -> None:
     """A pull-out closes in first, then pulls back all the way: its last frame is frame 0's
-    framing again (no invented pixels, no bent lines)."""
-    plan, frames = render(rgb("rocket"), "pull out", "large")
+    framing again (no invented pixels, no bent lines). On a photo that is not drawn in
+    layers (chelsea: see test_layers) that is all of it; a layered photo's pull-out also
+    leaves the subject smaller (test_layers' parallax pull-back)."""
+    plan, frames = render(rgb("chelsea"), "pull out", "large")
     last = pose_at(plan.beats, 1.0, plan.focus)
-    assert last.is_identity or abs(last.zoom - 1.0) < 1e-6
-    assert psnr(frames[-1], frames[0]) > 40.0
+    assert abs(last.zoom - 1.0) < 1e-6
+    assert psnr(frames[-1], frames[0]) > 38.0
     assert psnr(frames[len(frames) // 3], frames[0]) < 30.0  # it did move in between
 
 

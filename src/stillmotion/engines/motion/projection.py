@@ -5,11 +5,19 @@ grid, to predict how much motion a shot will show before rendering it).
 Output pixel p looks at affine(p + d(p)): the affine part is the camera window (zoom and
 centre); d is a smooth, depth-weighted displacement that makes near things move further
 than far ones (parallax).
+
+With layers (a trusted subject matte), there are two such maps: the background's d comes
+from the depth proxy with the subject taken out of it (filled from its surroundings), so
+the background never stretches toward the subject's silhouette; the foreground's d is the
+same model with one near weight for the whole subject (it moves nearly rigidly). Where the
+two disagree next to the subject, the background shows through: `MotionProbe.reveal` says
+how far that can reach, which is how much of the background plate must be inpainted.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -35,12 +43,55 @@ def ellipse_falloff(gx: np.ndarray, gy: np.ndarray, width: int, height: int) -> 
     return np.where(r2 < 1.0, (1.0 - r2) ** 2, 0.0).astype(np.float32)
 
 
+def _depth_field(depth: np.ndarray, columns: int, rows: int) -> np.ndarray:
+    field = cv2.resize(depth.astype(np.float32), (columns, rows), interpolation=cv2.INTER_AREA)
+    return cv2.GaussianBlur(field, (0, 0), max(0.5, DEPTH_BLUR * math.hypot(columns, rows)))
+
+
+def _normalised(field: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    far, near = np.quantile(reference, 0.1), np.quantile(reference, 0.9)
+    return np.clip((field - far) / max(0.05, float(near - far)), 0.0, 1.0).astype(np.float32)
+
+
 def near_weight(depth: np.ndarray, columns: int, rows: int) -> np.ndarray:
     """0 for the farthest tenth of the picture, 1 for the nearest tenth, smooth between."""
-    field = cv2.resize(depth.astype(np.float32), (columns, rows), interpolation=cv2.INTER_AREA)
-    field = cv2.GaussianBlur(field, (0, 0), max(0.5, DEPTH_BLUR * math.hypot(columns, rows)))
-    far, near = np.quantile(field, 0.1), np.quantile(field, 0.9)
-    return np.clip((field - far) / max(0.05, float(near - far)), 0.0, 1.0).astype(np.float32)
+    field = _depth_field(depth, columns, rows)
+    return _normalised(field, field)
+
+
+@dataclass(frozen=True)
+class LayerWeights:
+    """The two layers' near weights on a grid, and where the foreground is."""
+
+    background: np.ndarray  # per grid point, from the depth without the subject
+    foreground: float  # one weight for the whole subject: it moves (nearly) rigidly
+    cover: np.ndarray  # the subject's share of each grid cell, 0..1
+
+
+def layer_weights(depth: np.ndarray, matte: np.ndarray, columns: int,
+                  rows: int) -> LayerWeights:
+    """Near weights of the background and the foreground layer, on the same scale as
+    near_weight's (its quantiles), so a layered shot moves like the single field would
+    away from the subject."""
+    field = _depth_field(depth, columns, rows)
+    full = _normalised(field, field)
+    cover = cv2.resize(matte.astype(np.float32), (columns, rows), interpolation=cv2.INTER_AREA)
+    inside = cover > 0.5
+    foreground = float(np.median(full[inside])) if inside.any() else 1.0
+    # the background's depth where the subject stands: filled from around the subject by a
+    # normalised convolution (a smooth guess; only its smoothness matters, nothing shows it)
+    h, w = depth.shape
+    grow = max(3, round(max(h, w) / 40)) | 1
+    keep = 1.0 - cv2.dilate(matte.astype(np.uint8), np.ones((grow, grow), np.uint8)).astype(
+        np.float32)
+    sigma = max(h, w) / 20
+    weight = cv2.GaussianBlur(keep, (0, 0), sigma)
+    spread = cv2.GaussianBlur(depth.astype(np.float32) * keep, (0, 0), sigma)
+    filled = np.where(keep > 0, depth, spread / np.maximum(weight, 1e-4)).astype(np.float32)
+    if keep.sum() < 1:  # the subject is the whole picture: nothing to fill from
+        filled = depth.astype(np.float32)
+    background = _normalised(_depth_field(filled, columns, rows), field)
+    return LayerWeights(background=background, foreground=foreground, cover=cover)
 
 
 def has_parallax(pose: Pose, near: np.ndarray | None) -> bool:
@@ -85,41 +136,53 @@ class MotionProbe:
     A sparse grid of output points is followed through the model: the photo point each one
     shows at frame t, and how far that point has moved on screen by frame t+1. The result
     is the mean speed in percent of the frame diagonal per second, the unit of the
-    movement_amplitude bands.
+    movement_amplitude bands. With a `matte` the shot is layered, as the renderer draws it:
+    grid points on the subject follow the foreground's map, the others the background's.
     """
 
     def __init__(self, size: tuple[int, int], depth: np.ndarray | None,
-                 focus: tuple[float, float], columns: int = 24) -> None:
+                 focus: tuple[float, float], columns: int = 24,
+                 matte: np.ndarray | None = None) -> None:
         width, height = size
         rows = max(2, round(columns * height / width))
         self.size, self.focus = size, focus
         self.gx, self.gy = grid(width, height, columns, rows)
         self.falloff = ellipse_falloff(self.gx, self.gy, width, height)
-        self.near = near_weight(depth, columns, rows) if depth is not None else None
+        self.near: np.ndarray | None = None
+        self.near_fg: np.ndarray | None = None  # None: one field for the whole picture
+        self.cover: np.ndarray | None = None
+        if depth is not None and matte is not None and matte.any():
+            weights = layer_weights(depth, matte, columns, rows)
+            self.near = weights.background
+            self.near_fg = np.full_like(self.gx, weights.foreground)
+            self.cover = weights.cover > 0.5
+        elif depth is not None:
+            self.near = near_weight(depth, columns, rows)
 
-    def photo_points(self, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
-        """Normalised photo coordinates that the grid points show under `pose`."""
-        dx, dy = (displacement(pose, self.gx, self.gy, self.near, self.falloff, self.size,
-                               self.focus) if has_parallax(pose, self.near)
+    def photo_points(self, pose: Pose, near: np.ndarray | None = None,
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Normalised photo coordinates that the grid points show under `pose` (through
+        the background's, or the single, map unless `near` says otherwise)."""
+        near = self.near if near is None else near
+        dx, dy = (displacement(pose, self.gx, self.gy, near, self.falloff, self.size,
+                               self.focus) if has_parallax(pose, near)
                   else (0.0, 0.0))
         ax, bx, ay, by = affine(pose, self.size, (1, 1))
         return (self.gx + dx) * ax + bx + 0.5, (self.gy + dy) * ay + by + 0.5
 
-    def speed(self, poses: list[Pose], fps: int) -> float:
-        """Mean on-screen speed, % of the diagonal per second.
+    def _moved(self, poses: list[Pose], near: np.ndarray | None) -> list[np.ndarray]:
+        """Per step, how far (output px) each grid point's photo point moved on screen.
 
         The photo point a grid point shows at frame t is found at frame t+1 where the next
         pose shows it: one Newton step through the next pose's local Jacobian, which is
         exact for the affine part and accurate for the smooth displacement.
         """
-        width, height = self.size
-        diagonal = math.hypot(width, height)
         step_x = float(self.gx[0, 1] - self.gx[0, 0])
         step_y = float(self.gy[1, 0] - self.gy[0, 0])
-        total = 0.0
-        previous = self.photo_points(poses[0])
+        steps = []
+        previous = self.photo_points(poses[0], near)
         for pose in poses[1:]:
-            current = self.photo_points(pose)
+            current = self.photo_points(pose, near)
             # Jacobian of output pixel -> photo coordinates, per grid point.
             xx = np.gradient(current[0], step_x, axis=1)
             xy = np.gradient(current[0], step_y, axis=0)
@@ -128,7 +191,36 @@ class MotionProbe:
             det = xx * yy - xy * yx
             det = np.where(np.abs(det) < 1e-12, 1e-12, det)
             ex, ey = previous[0] - current[0], previous[1] - current[1]
-            moved = np.hypot((yy * ex - xy * ey) / det, (-yx * ex + xx * ey) / det)
-            total += float(moved.mean())
+            steps.append(np.hypot((yy * ex - xy * ey) / det, (-yx * ex + xx * ey) / det))
             previous = current
+        return steps
+
+    def speed(self, poses: list[Pose], fps: int) -> float:
+        """Mean on-screen speed, % of the diagonal per second."""
+        width, height = self.size
+        diagonal = math.hypot(width, height)
+        steps = self._moved(poses, self.near)
+        if self.near_fg is not None and self.cover is not None:
+            steps = [np.where(self.cover, front, back) for front, back in
+                     zip(self._moved(poses, self.near_fg), steps, strict=True)]
+        total = sum(float(moved.mean()) for moved in steps)
         return total / max(1, len(poses) - 1) * fps / diagonal * 100.0
+
+    def reveal(self, poses: list[Pose]) -> float:
+        """The largest distance (px of the photo at output size) between what the
+        foreground and the background layer show at one output point near the subject,
+        over the shot: how deep into the subject the background can ever be seen.
+        0 without layers."""
+        if self.near_fg is None or self.cover is None:
+            return 0.0
+        near_subject = cv2.dilate(self.cover.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        width, height = self.size
+        largest = 0.0
+        for pose in poses:
+            if not has_parallax(pose, self.near):
+                continue
+            bx, by = self.photo_points(pose)
+            fx, fy = self.photo_points(pose, self.near_fg)
+            apart = np.hypot((bx - fx) * width, (by - fy) * height)[near_subject]
+            largest = max(largest, float(apart.max()))
+        return largest

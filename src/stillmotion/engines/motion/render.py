@@ -11,6 +11,14 @@ map: near pixels are displaced further than far ones. The field is smooth (the d
 blurred), so it stretches content a little at depth edges instead of tearing it, and it
 is computed at a quarter of the output size and enlarged, which costs a few milliseconds.
 
+With layers (a trusted subject: see layers.py), the frame is two samplings and a blend:
+the background plate through the background's map, the photo and its alpha (one RGBA
+image) through the foreground's map, over the subject's on-screen box only, then
+alpha * foreground + (1 - alpha) * background. The background's map has no bump at the
+subject, so nothing next to the subject stretches: where the subject moves off, the plate's
+inpainted band shows. A pose without parallax takes the single path (both maps agree, and
+the plate equals the photo wherever alpha < 1, so the result would be the same).
+
 Local motion (water, leaves, hair: see effects.py) is another displacement field in output
 pixels. The renderer takes it on its own grid and composes it with the parallax there
 (output p looks where p + motion(p) looked), so each frame is still sampled once: one
@@ -24,7 +32,7 @@ import math
 import cv2
 import numpy as np
 
-from stillmotion.engines.motion import projection
+from stillmotion.engines.motion import layers, projection
 from stillmotion.engines.motion.camera import Pose
 
 FIELD_STEP = 4  # the displacement field is computed on a grid this much coarser
@@ -50,7 +58,10 @@ class FrameRenderer:
 
     def __init__(self, image: np.ndarray, width: int, height: int, zoom_max: float,
                  depth: np.ndarray | None = None,
-                 focus: tuple[float, float] = (0.5, 0.5)) -> None:
+                 focus: tuple[float, float] = (0.5, 0.5), matte: np.ndarray | None = None,
+                 reveal: float = 0.0) -> None:
+        """`matte` (the scene's hard subject matte, any size) with a `depth` draws the shot
+        in two layers; `reveal` is the shot's largest parallax reveal (MotionProbe.reveal)."""
         self.size = (width, height)
         self.base = np.ascontiguousarray(resize_to(image, width, height))
         self.zoom_max = max(1.0, zoom_max)
@@ -65,6 +76,27 @@ class FrameRenderer:
         self._cells: tuple[np.ndarray, np.ndarray] | None = None  # grid indices, likewise
         self._falloff = projection.ellipse_falloff(self._gx, self._gy, width, height)
         self._near = projection.near_weight(depth, fw, fh) if depth is not None else None
+        # the layers: (image with alpha, plate) per level, the foreground's near weight
+        self._levels: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._near_fg: np.ndarray | None = None
+        self._box = (0.0, 0.0, 0.0, 0.0)  # the alpha's support, px of level 0
+        self.layers: layers.Layers | None = None  # level 0's layers, for tests and benches
+        self.reveal = reveal
+        if depth is not None and matte is not None and matte.any():
+            weights = projection.layer_weights(depth, matte, fw, fh)
+            self._near = weights.background
+            self._near_fg = np.full_like(self._gx, weights.foreground)
+            base, big = layers.build(self.base, matte, reveal, self.detail)
+            self.layers = base
+            for level, made in ((self.base, base), (self.detail, big)):
+                if level is not None and made is not None:
+                    rgba = np.dstack([made.foreground,
+                                      np.rint(made.alpha * 255).astype(np.uint8)])
+                    self._levels[id(level)] = (np.ascontiguousarray(rgba), made.plate)
+            ys, xs = np.nonzero(base.alpha > 0)
+            if len(xs):
+                self._box = (float(xs.min()), float(ys.min()), float(xs.max()),
+                             float(ys.max()))
 
     @property
     def grid_size(self) -> tuple[int, int]:
@@ -79,6 +111,8 @@ class FrameRenderer:
         would have shown."""
         if pose.is_identity and motion is None:
             return self.base
+        if self._levels and projection.has_parallax(pose, self._near):
+            return self._render_layers(pose, motion)
         displacement = (self._displacement(pose)
                         if projection.has_parallax(pose, self._near) else None)
         if motion is not None:
@@ -95,6 +129,65 @@ class FrameRenderer:
         if weight >= 1 - 1e-4:
             return sample(self.detail)
         return cv2.addWeighted(sample(self.base), 1.0 - weight, sample(self.detail), weight, 0.0)
+
+    @property
+    def layered(self) -> bool:
+        return bool(self._levels)
+
+    def _render_layers(self, pose: Pose,
+                       motion: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
+        back = self._displacement(pose)
+        front = projection.displacement(pose, self._gx, self._gy, self._near_fg,
+                                        self._falloff, self.size, self.focus)
+        if motion is not None:
+            back = self._compose(back, motion)
+            front = self._compose(front, motion)
+        roi = self._front_box(pose, front)
+
+        def sample(level: np.ndarray) -> np.ndarray:
+            rgba, plate = self._levels[id(level)]
+            out = self._remap(plate, pose, back)
+            if roi is None:
+                return out
+            x0, y0, x1, y1 = roi
+            subject = self._remap(rgba, pose, front, roi)
+            # blendLinear normalises by the weights' sum: alpha and 255 - alpha will do
+            alpha = cv2.extractChannel(subject, 3).astype(np.float32)
+            out[y0:y1, x0:x1] = cv2.blendLinear(
+                cv2.cvtColor(subject, cv2.COLOR_RGBA2RGB), out[y0:y1, x0:x1], alpha,
+                np.float32(255.0) - alpha)
+            return out
+
+        weight = self._detail_weight(pose.zoom)
+        if self.detail is None or weight <= 1e-4:
+            return sample(self.base)
+        if weight >= 1 - 1e-4:
+            return sample(self.detail)
+        return cv2.addWeighted(sample(self.base), 1.0 - weight, sample(self.detail), weight, 0.0)
+
+    def _front_box(self, pose: Pose, front: tuple[np.ndarray, np.ndarray],
+                   ) -> tuple[int, int, int, int] | None:
+        """The output box (x0, y0, x1, y1) outside which the foreground's alpha is 0: the
+        grid points whose source lies in the alpha's box, grown by a cell and a margin."""
+        ax, bx, ay, by = self._affine(self.base, pose)
+        sx = (self._gx + front[0]) * ax + bx
+        sy = (self._gy + front[1]) * ay + by
+        left, top, right, bottom = self._box
+        margin = 2.0
+        inside = ((sx >= left - margin) & (sx <= right + margin)
+                  & (sy >= top - margin) & (sy <= bottom + margin))
+        if not inside.any():
+            return None
+        rows = np.flatnonzero(inside.any(axis=1))
+        columns = np.flatnonzero(inside.any(axis=0))
+        width, height = self.size
+        step_x = width / self._gx.shape[1]
+        step_y = height / self._gx.shape[0]
+        x0 = max(0, math.floor((columns[0] - 1) * step_x) - 2)
+        x1 = min(width, math.ceil((columns[-1] + 2) * step_x) + 2)
+        y0 = max(0, math.floor((rows[0] - 1) * step_y) - 2)
+        y1 = min(height, math.ceil((rows[-1] + 2) * step_y) + 2)
+        return x0, y0, x1, y1
 
     def _detail_weight(self, zoom: float) -> float:
         """Level 1's share of a frame at this zoom: all of it for moderate shots, else the
@@ -142,9 +235,11 @@ class FrameRenderer:
         return cv2.add(mx, moved[..., 0]), cv2.add(my, moved[..., 1])
 
     def _remap(self, level: np.ndarray, pose: Pose,
-               displacement: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+               displacement: tuple[np.ndarray, np.ndarray],
+               roi: tuple[int, int, int, int] | None = None) -> np.ndarray:
         """Sample a level through affine(p + displacement(p)); the affine part stays exact
-        at full resolution, only the smooth displacement is interpolated from the grid."""
+        at full resolution, only the smooth displacement is interpolated from the grid.
+        `roi` (x0, y0, x1, y1) samples only that box of the output (the same values)."""
         ax, bx, ay, by = self._affine(level, pose)
         dx, dy = displacement
         up_x = cv2.resize(dx * ax + bx, self.size, interpolation=cv2.INTER_LINEAR)
@@ -154,8 +249,16 @@ class FrameRenderer:
             full_x, full_y = np.meshgrid(np.arange(width, dtype=np.float32),
                                          np.arange(height, dtype=np.float32))
             self._full = (full_x, full_y)
-        map_x = cv2.scaleAdd(self._full[0], ax, up_x, dst=up_x)
-        map_y = cv2.scaleAdd(self._full[1], ay, up_y, dst=up_y)
+        full_x, full_y = self._full
+        if roi is not None:
+            x0, y0, x1, y1 = roi
+            up_x, up_y = up_x[y0:y1, x0:x1], up_y[y0:y1, x0:x1]
+            full_x, full_y = full_x[y0:y1, x0:x1], full_y[y0:y1, x0:x1]
+            map_x = cv2.scaleAdd(full_x, ax, up_x)
+            map_y = cv2.scaleAdd(full_y, ay, up_y)
+        else:
+            map_x = cv2.scaleAdd(full_x, ax, up_x, dst=up_x)
+            map_y = cv2.scaleAdd(full_y, ay, up_y, dst=up_y)
         # remap quantises float maps to 1/32 px internally anyway; converting them once to
         # that fixed-point form first makes the whole resampling 13% cheaper on two threads,
         # 35% on one (measured at 720p)

@@ -36,6 +36,7 @@ class Subject:
     area: float
     confidence: float
     touches: tuple[bool, bool, bool, bool]  # left, top, right, bottom edge of the photo
+    separation: float = 0.0  # colour contrast across the matte's edge (see _separation)
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,39 @@ def _confidence(small: np.ndarray, matte: np.ndarray, saliency: np.ndarray) -> f
     return round(float(np.sqrt(concentration * edges)) * size, 4)
 
 
+def _separation(small: np.ndarray, matte: np.ndarray) -> float:
+    """How clearly the matte's edge separates two things: the local colour contrast (CIELAB
+    as OpenCV scales it, 8-bit) between a thin ring just inside and one just outside the
+    edge, at its 25th percentile along the edge (the photo's own border left out).
+
+    A matte around an object scores high all round; a matte drawn through one surface
+    (the salient middle of a cat's face, inside the same fur) scores low on long stretches
+    of its edge: cutting such a matte into a separate layer would tear the surface. On the
+    sample photos: 22-67 for a person, a cup, a rocket, a motorcycle; 15 for that cat.
+    """
+    if not matte.any() or matte.all():
+        return 0.0
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    inside = cv2.distanceTransform(matte, cv2.DIST_L2, 5)
+    outside = cv2.distanceTransform(1 - matte, cv2.DIST_L2, 5)
+
+    def local(ring: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ring = ring.astype(np.float32)
+        weight = cv2.GaussianBlur(ring, (0, 0), 4)
+        mean = cv2.GaussianBlur(lab * ring[..., None], (0, 0), 4)
+        return mean / np.maximum(weight, 1e-4)[..., None], weight
+
+    mean_in, weight_in = local((inside >= 2) & (inside <= 6))
+    mean_out, weight_out = local((outside >= 2) & (outside <= 6))
+    edge = cv2.morphologyEx(matte, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
+    edge[:3], edge[-3:], edge[:, :3], edge[:, -3:] = False, False, False, False
+    edge &= (weight_in > 0.05) & (weight_out > 0.05)
+    if not edge.any():
+        return 0.0
+    contrast = np.linalg.norm(mean_in - mean_out, axis=-1)[edge]
+    return round(float(np.quantile(contrast, 0.25)), 2)
+
+
 def _sharpness(gray: np.ndarray) -> np.ndarray:
     """Local detail energy: in-focus parts of a photo are usually the near, chosen ones."""
     lap = cv2.Laplacian(gray.astype(np.float32) / 255.0, cv2.CV_32F)
@@ -182,7 +216,8 @@ def analyse(image: np.ndarray) -> Analysis:
                bool(matte[:, -edge:].any()), bool(matte[-edge:].any()))
     subject = Subject(cx=round(cx, 4), cy=round(cy, 4),
                       box=tuple(round(float(v), 4) for v in box),  # type: ignore[arg-type]
-                      area=round(float(matte.mean()), 4), confidence=confidence, touches=touches)
+                      area=round(float(matte.mean()), 4), confidence=confidence, touches=touches,
+                      separation=_separation(small, matte))
     wide = w / h > WIDE_ASPECT
     return Analysis(saliency=saliency, matte=matte, depth=_depth(small, matte, confidence),
                     subject=subject, wide=wide)
