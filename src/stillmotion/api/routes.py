@@ -82,6 +82,22 @@ async def _read_json_body(request: Request, max_bytes: int) -> Any:
         raise bad_request("the request body is not valid JSON") from None
 
 
+def _body_route(model: str) -> dict[str, Any]:
+    """`openapi_extra` of a route whose JSON body is read by hand (content type and size
+    checked before parsing), so the document still shows its model."""
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{model}"}}}}}
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, or 400 saying what it is instead."""
+    settings: Settings = request.app.state.settings
+    raw = await _read_json_body(request, settings.max_request_bytes)
+    if not isinstance(raw, dict):
+        raise bad_request("the request body must be a JSON object")
+    return raw
+
+
 async def _image_bytes(request: Request, reference: str) -> bytes:
     if reference.startswith("data:"):
         return decode_data_uri(reference)
@@ -158,9 +174,7 @@ def _key_reused(key: str) -> ApiError:
     "/v3/async/vidu-2.0-img2video", response_model=SubmitResponse,
     responses=errors(400, 401, 409, 413, 429, 500, 503),
     summary="Vidu 2.0 Image to Video",
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/Img2VideoRequest"}}}},
-        "parameters": [{
+    openapi_extra={**_body_route("Img2VideoRequest"), "parameters": [{
             "name": "Idempotency-Key", "in": "header", "required": False,
             "schema": {"type": "string", "maxLength": defaults.MAX_IDEMPOTENCY_KEY_CHARS},
             "description": "Our extension: a retry with the same key and body returns the "
@@ -169,10 +183,7 @@ def _key_reused(key: str) -> ApiError:
 )
 async def submit_img2video(request: Request, owner: str = Depends(require_key)) -> SubmitResponse:
     """Queue an image-to-video task; the image is fetched and checked before the answer."""
-    settings: Settings = request.app.state.settings
-    raw = await _read_json_body(request, settings.max_request_bytes)
-    if not isinstance(raw, dict):
-        raise bad_request("the request body must be a JSON object")
+    raw = await _json_object(request)
     body = Img2VideoRequest.model_validate(raw)
     idempotency = _idempotency(request, raw)
     store: Store = request.app.state.store
@@ -336,10 +347,7 @@ def _not_found(task_id: str) -> ApiError:
 
 @router.post("/v3/async/task-cancel", response_model=TaskResult,
              responses=errors(400, 401, 404, 409, 413, 500, 503),
-             summary="Cancel a task (extension)",
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/json": {"schema": {
-                     "$ref": "#/components/schemas/CancelRequest"}}}}})
+             summary="Cancel a task (extension)", openapi_extra=_body_route("CancelRequest"))
 async def task_cancel(request: Request, owner: str = Depends(require_key)) -> TaskResult:
     """Cancel a task: a queued one ends at once, a running one stops at its next frame.
 
@@ -348,11 +356,7 @@ async def task_cancel(request: Request, owner: str = Depends(require_key)) -> Ta
     CANCEL_WAIT_S with the task still PROCESSING (it then ends FAILED moments later).
     Cancelling a task that already ended is 409 TASK_ALREADY_FINISHED.
     """
-    settings: Settings = request.app.state.settings
-    raw = await _read_json_body(request, settings.max_request_bytes)
-    if not isinstance(raw, dict):
-        raise bad_request("the request body must be a JSON object")
-    body = CancelRequest.model_validate(raw)
+    body = CancelRequest.model_validate(await _json_object(request))
     store: Store = request.app.state.store
     try:
         task = await run_in_threadpool(store.cancel, body.task_id, owner)
@@ -373,9 +377,7 @@ async def task_cancel(request: Request, owner: str = Depends(require_key)) -> Ta
 @router.post("/v3/async/webhook-redeliver", response_model=TaskResult,
              responses=errors(400, 401, 404, 409, 413, 500, 503),
              summary="Send a task's webhook again (extension)",
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/json": {"schema": {
-                     "$ref": "#/components/schemas/RedeliverRequest"}}}}})
+             openapi_extra=_body_route("RedeliverRequest"))
 async def webhook_redeliver(request: Request, owner: str = Depends(require_key)) -> TaskResult:
     """Queue the task's webhook for delivery now, with a fresh budget of attempts, whether
     it was delivered, failed or is waiting for a retry; same webhook-id as before.
@@ -383,11 +385,7 @@ async def webhook_redeliver(request: Request, owner: str = Depends(require_key))
     400 when the task was submitted without extra.webhook.url; 409 TASK_NOT_FINISHED while
     it is still queued or running (its webhook goes out by itself when it ends).
     """
-    settings: Settings = request.app.state.settings
-    raw = await _read_json_body(request, settings.max_request_bytes)
-    if not isinstance(raw, dict):
-        raise bad_request("the request body must be a JSON object")
-    body = RedeliverRequest.model_validate(raw)
+    body = RedeliverRequest.model_validate(await _json_object(request))
     store: Store = request.app.state.store
     task = store.get(body.task_id, owner)
     if task is None:
