@@ -113,8 +113,10 @@ def stage_timing(photo: Path, prompt: str, repeats: int) -> dict[str, Any]:
     engine = MotionEngine()
     plan = engine.plan(request(image, prompt, 4), image)
     analysis = engine.analysis(image)
-    renderer = FrameRenderer(image, plan.width, plan.height, plan.zoom_max, analysis.depth,
-                             plan.focus)
+    make = getattr(engine, "renderer", None)  # the engine's own camera (layered or not)
+    renderer = (make(plan, image) if make is not None else
+                FrameRenderer(image, plan.width, plan.height, plan.zoom_max, analysis.depth,
+                              plan.focus))
     effects = Effects(plan.effects, plan.motions, analysis, plan.width, plan.height, plan.seed,
                       plan.frame_count, plan.fps, image=image)
     folded = hasattr(effects, "motion_field")
@@ -135,6 +137,7 @@ def stage_timing(photo: Path, prompt: str, repeats: int) -> dict[str, Any]:
             full.append(time.perf_counter() - middle)
     camera_ms, full_ms = 1e3 * statistics.median(camera), 1e3 * statistics.median(full)
     return {"camera_ms": camera_ms, "full_ms": full_ms, "effects_ms": full_ms - camera_ms,
+            "layered": getattr(renderer, "layers", None) is not None,
             "move": plan.move, "effects": list(plan.effects), "motions": list(plan.motions),
             "size": [plan.width, plan.height], "frames": plan.frame_count}
 
@@ -260,10 +263,11 @@ def report(args: argparse.Namespace, plan: Any, photo_size: tuple[int, int],
     for v in variants:
         rows.append(f"| {v.label} | {v.wall:.2f} | {v.cpu:.2f} | {v.rss_mb:.0f} | "
                     f"{v.out.stat().st_size / 1024:.0f} |")
-    stage_rows = ["| engine | camera alone ms/frame | camera + effects ms/frame | "
-                  "effects stage ms/frame |", "|---|---:|---:|---:|"]
+    stage_rows = ["| engine | camera | camera alone ms/frame | camera + effects ms/frame | "
+                  "effects stage ms/frame |", "|---|---|---:|---:|---:|"]
     for name, s in stages.items():
-        stage_rows.append(f"| {name} | {s['camera_ms']:.2f} | {s['full_ms']:.2f} | "
+        camera = "two layers" if s.get("layered") else "one field"
+        stage_rows.append(f"| {name} | {camera} | {s['camera_ms']:.2f} | {s['full_ms']:.2f} | "
                           f"{s['effects_ms']:.2f} |")
     vs_floor = ours.wall / floor.wall
     lines = [
