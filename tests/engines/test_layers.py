@@ -10,6 +10,7 @@ import skimage.data as skdata
 
 from stillmotion.engines.base import RenderRequest
 from stillmotion.engines.motion import MotionEngine, MotionPlan
+from stillmotion.engines.motion import engine as engine_module
 from stillmotion.engines.motion.camera import pose_at
 from stillmotion.engines.motion.engine import layered
 from stillmotion.engines.motion.layers import REVEAL_MARGIN
@@ -18,6 +19,15 @@ from tests.conftest import photo, psnr
 from tests.engines.test_motion import subject_and_background_flow
 
 _ENGINE = MotionEngine()
+
+
+@pytest.fixture(autouse=True)
+def layers_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Layered parallax is off by default (engine.LAYERED_PARALLAX says why); these tests
+    measure it switched on."""
+    monkeypatch.setattr(engine_module, "LAYERED_PARALLAX", True)
+
+
 LAYERED_PHOTOS = ("astronaut", "coffee", "rocket", "camera", "motorcycle")
 
 

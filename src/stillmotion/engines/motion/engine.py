@@ -45,7 +45,12 @@ SUBJECT_CONFIDENCE = 0.25  # below this the matte is not trusted to aim at
 # ... nor to cut the photo into a foreground and a background layer: a shot with parallax
 # on a photo whose matte is trusted and whose edge separates two things (scene._separation)
 # is drawn in two layers (render.py, layers.py), any other as one smoothly bent picture
-LAYERED_PARALLAX = True  # False: every shot is drawn as one smoothly bent picture
+# Off by default (decided 2026-11-25): where GrabCut's matte misses part of an object
+# (the rocket's nose cone) the layers tear it in two, which looks worse than the single
+# field's bend, and the two remaps cost 2.36x the encode floor against a 2.0 budget
+# (bench/RESULTS.md, effects_bench). tests/engines/test_layers.py turns it on. It comes
+# on once the matte can be trusted not to cut across an object.
+LAYERED_PARALLAX = False
 LAYER_CONFIDENCE = SUBJECT_CONFIDENCE
 LAYER_SEPARATION = 19.0  # the sample photos: objects 22-67, a matte inside a cat's face 15
 CALIBRATION_STEPS = 4
