@@ -8,6 +8,8 @@ the embedded default (a fresh SQLite file) starts with one command.
 
 from __future__ import annotations
 
+import logging
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -15,6 +17,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 BASELINE = "0001"  # the schema databases made before migrations existed are at
+log = logging.getLogger("stillmotion.schema")
+# Alembic narrates every context it opens; one line of ours per migration says enough.
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 
 class SchemaMismatch(ValueError):
@@ -57,7 +62,11 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
         if before is None and inspect(conn).has_table("tasks"):
             command.stamp(config, BASELINE)
         command.upgrade(config, "head")
-    return before, head_revision()
+    after = head_revision()
+    if before != after:
+        log.info("database schema migrated from %s to %s", before or "an empty database",
+                 after)
+    return before, after
 
 
 def require_current(engine: Engine) -> None:
