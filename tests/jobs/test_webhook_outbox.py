@@ -124,3 +124,19 @@ def test_a_lapsed_lease_is_attempted_again_and_a_stale_sender_records_nothing(
     assert outbox.redeliver(task_id, "a") and not outbox.redeliver(task_id, "b")
     (again,) = outbox.claim_due(1)
     assert again.number == 3 and again.max_attempts == 2 + 5
+
+
+def test_a_sender_that_died_on_the_last_attempt_leaves_the_delivery_failed(
+        tmp_path: Path) -> None:
+    store = make_store(tmp_path, webhook_max_attempts=1)
+    outbox = Outbox(store.engine, store.settings)
+    task_id = add_task(store, "a", "https://example.com/hook")
+    store.cancel(task_id, "a")
+    (last,) = outbox.claim_due(1)  # its sender dies mid-delivery: nothing is recorded
+    assert last.number == last.max_attempts == 1
+    with store.engine.begin() as conn:
+        conn.execute(update(webhooks).values(lease_expires_ms=now_ms() - 1))
+    assert outbox.claim_due(1) == []  # no attempt beyond the budget...
+    state = outbox.state(task_id)
+    assert state is not None and state.state == "failed"  # ...and it shows as failed
+    assert [a.error for a in state.attempts] == ["sending"]

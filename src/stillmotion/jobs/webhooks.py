@@ -137,12 +137,17 @@ class Outbox:
         free = or_(webhooks.c.lease_expires_ms.is_(None), webhooks.c.lease_expires_ms < now)
         claimable = (webhooks.c.state == PENDING, webhooks.c.next_attempt_ms <= now, free,
                      webhooks.c.attempts < webhooks.c.max_attempts)
-        with self.engine.begin() as conn:
-            # A sender that died on the last allowed attempt leaves a row that can never
-            # be claimed again: it has failed.
-            conn.execute(update(webhooks).where(
-                webhooks.c.state == PENDING, webhooks.c.attempts >= webhooks.c.max_attempts,
-                free).values(state=FAILED, lease_token=None, lease_expires_ms=None))
+        # A sender that died on the last allowed attempt leaves a row that can never be
+        # claimed again: it has failed. Looked for with a read first, so an idle sender
+        # polling every half second never takes SQLite's write lock from the submits.
+        exhausted = (webhooks.c.state == PENDING,
+                     webhooks.c.attempts >= webhooks.c.max_attempts, free)
+        with self.engine.connect() as conn:
+            found = conn.execute(select(webhooks.c.id).where(*exhausted).limit(1)).first()
+        if found is not None:
+            with self.engine.begin() as conn:
+                conn.execute(update(webhooks).where(*exhausted).values(
+                    state=FAILED, lease_token=None, lease_expires_ms=None))
         with self.engine.connect() as conn:
             due = conn.execute(
                 select(webhooks.c.id)
