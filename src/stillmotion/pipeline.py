@@ -21,7 +21,7 @@ import numpy as np
 
 from stillmotion import defaults
 from stillmotion.config import Settings
-from stillmotion.engines.base import Engine, Plan, RenderRequest
+from stillmotion.engines.base import Engine, Plan, RenderControl, RenderRequest, RenderStopped
 from stillmotion.media.encoder import Mp4Writer, to_yuv
 from stillmotion.media.images import decode_rgb
 from stillmotion.music import SAMPLE_RATE, Music, MusicPlan, make_music, plan_for
@@ -48,10 +48,6 @@ def stage_of(percent: int) -> str:
     if percent < round(UPLOAD_AT * 100):
         return "finishing"
     return "upload"
-
-
-class RenderStopped(Exception):
-    """The render was told to stop (cancelled, or its attempt lost the task)."""
 
 
 @dataclass(frozen=True)
@@ -181,19 +177,27 @@ def render_to_file(
         planned = music
         soundtrack = Background(lambda: make_music(planned), "music")
     stop = threading.Event()
+    # Progress: an engine's up-front work (denoising) and its frames split the frames
+    # stage by the engine's upfront_share.
+    upfront = engine.upfront_share
+    control = RenderControl(
+        progress=lambda fraction: report(DECODE_SHARE + FRAMES_SHARE * upfront * fraction),
+        should_stop=should_stop or (lambda: False))
     with Mp4Writer(out_path, plan.width, plan.height, plan.fps, crf=encoder.crf,
                    preset=encoder.preset, threads=encoder.threads,
                    audio_rate=SAMPLE_RATE if soundtrack else None) as writer:
         # The producer thread renders each frame and converts it to the encoder's YUV, so
         # this thread does nothing but feed x264.
-        frames = (to_yuv(rgb, plan.width, plan.height) for rgb in engine.frames(plan, image))
+        frames = (to_yuv(rgb, plan.width, plan.height)
+                  for rgb in engine.frames(plan, image, control))
         for index, frame in enumerate(prefetch(frames, PREFETCH_FRAMES, stop)):
             if should_stop is not None and should_stop():
                 raise RenderStopped("the render was stopped")
             writer.write(frame)
             if soundtrack is not None and not writer.audio_written and soundtrack.ready():
                 writer.write_audio(soundtrack.result().pcm)
-            report(DECODE_SHARE + FRAMES_SHARE * (index + 1) / plan.frame_count)
+            done = (index + 1) / plan.frame_count
+            report(DECODE_SHARE + FRAMES_SHARE * (upfront + (1 - upfront) * done))
         if writer.frames_written != plan.frame_count:
             raise RuntimeError(
                 f"engine {plan.engine} made {writer.frames_written} frames, "

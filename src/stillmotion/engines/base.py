@@ -7,7 +7,7 @@ without a server.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -57,6 +57,39 @@ class Plan:
         return asdict(self)
 
 
+class RenderStopped(Exception):
+    """The render was told to stop (cancelled, or its attempt lost the task)."""
+
+
+class EngineFailure(Exception):
+    """This task cannot be rendered by this engine, and trying again will not help (the
+    model ran out of memory on this size, say). The worker fails the task with `reason`,
+    written for the user, instead of retrying it, and carries on with the next task."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RenderControl:
+    """The pipeline's hooks into a render that works before its first frame.
+
+    A frame-by-frame engine is checked and measured by the pipeline between frames. A
+    generative engine spends most of a render denoising before it can yield anything, so
+    it reports its own progress (a fraction of that up-front work) and checks for a stop
+    at every step, raising RenderStopped rather than decoding a cancelled video.
+    """
+
+    progress: Callable[[float], None]
+    should_stop: Callable[[], bool]
+
+    def check(self) -> None:
+        """Raise RenderStopped if the render was told to stop."""
+        if self.should_stop():
+            raise RenderStopped("the render was stopped")
+
+
 class Engine(Protocol):
     """plan() is cheap and deterministic; frames() streams exactly plan.frame_count frames.
 
@@ -66,9 +99,13 @@ class Engine(Protocol):
     """
 
     name: str
+    # The share of a render's time spent before its first frame: 0 for an engine that
+    # makes frames one at a time, most of it for a diffusion model. Progress is split by it.
+    upfront_share: float
 
     def plan(self, request: RenderRequest, image: np.ndarray) -> Plan: ...
 
-    def frames(self, plan: Plan, image: np.ndarray) -> Iterator[np.ndarray]:
+    def frames(self, plan: Plan, image: np.ndarray,
+               control: RenderControl | None = None) -> Iterator[np.ndarray]:
         """RGB uint8 frames of plan.height x plan.width; frame 0 is the input image."""
         ...

@@ -24,12 +24,13 @@ from stillmotion import defaults
 from stillmotion.blobs import make_blob_store
 from stillmotion.config import Settings
 from stillmotion.engines import Engine, RenderRequest, load_engine
+from stillmotion.engines.base import EngineFailure, RenderStopped
 from stillmotion.jobs.store import Claim, LeaseLost, Store, TaskCancelled
 from stillmotion.jobs.wakeup import Wakeup
 from stillmotion.logs import bind_task
 from stillmotion.media.errors import InputError
 from stillmotion.music import preload as preload_music
-from stillmotion.pipeline import UPLOAD_AT, EncoderOptions, RenderStopped, render_to_file
+from stillmotion.pipeline import UPLOAD_AT, EncoderOptions, render_to_file
 
 log = logging.getLogger("stillmotion.worker")
 # A finished video whose completion the store did not answer is recorded again after
@@ -246,6 +247,9 @@ class Worker:
             except InputError as exc:
                 self._quietly(self.store.fail, claim,
                               f"The stored input image could not be read: it {exc}.")
+            except EngineFailure as exc:  # permanent for this task (out of memory, say)
+                log.warning("task %s: failed: %s", task.id, exc.reason)
+                self._quietly(self.store.fail, claim, exc.reason)
             except SQLAlchemyError as exc:  # the store went away mid-render: no traceback
                 log.warning("task %s: attempt %d stopped, the store is unavailable: %s",
                             task.id, task.attempts, exc)

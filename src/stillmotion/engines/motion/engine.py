@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from stillmotion import defaults
-from stillmotion.engines.base import Plan, RenderRequest
+from stillmotion.engines.base import Plan, RenderControl, RenderRequest
 from stillmotion.engines.motion.camera import (
     BeatPlan,
     Pose,
@@ -221,6 +221,7 @@ class MotionEngine:
     """Camera moves on the CPU; pure: the same request always yields the same frames."""
 
     name = "motion"
+    upfront_share = 0.0
 
     def __init__(self) -> None:
         self._cache: tuple[bytes, Analysis] | None = None  # plan() then frames() on one photo
@@ -294,7 +295,10 @@ class MotionEngine:
         return FrameRenderer(image, plan.width, plan.height, plan.zoom_max, depth,
                              plan.focus, matte=matte, reveal=reveal)
 
-    def frames(self, plan: Plan, image: np.ndarray) -> Iterator[np.ndarray]:
+    def frames(self, plan: Plan, image: np.ndarray,
+               control: RenderControl | None = None) -> Iterator[np.ndarray]:
+        # `control` is unused: every frame costs the same, so the pipeline measures
+        # progress and checks for a stop between frames.
         if not isinstance(plan, MotionPlan):
             raise TypeError("the motion engine renders MotionPlans only")
         renderer = self.renderer(plan, image)
