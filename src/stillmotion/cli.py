@@ -302,7 +302,7 @@ def generate(
     with Progress(TextColumn("[bold]rendering"), BarColumn(), TaskProgressColumn(),
                   TimeRemainingColumn(), console=err, transient=True) as bar:
         job = bar.add_task("render", total=1.0)
-        plan = render_to_file(load_engine(settings.engine), request, data, scratch,
+        plan = render_to_file(load_engine(settings), request, data, scratch,
                               EncoderOptions.from_settings(settings),
                               on_plan=recorded.update,
                               on_progress=lambda f: bar.update(job, completed=f),

@@ -40,7 +40,17 @@ class Settings(BaseSettings):
     signing_secret: str | None = None  # default: generated once into data_dir
     workers: int = Field(default_factory=default_workers)
     api_processes: int = 1  # API processes sharing the port (more take more submits/s)
-    engine: str = "motion"
+    engine: Literal["motion", "diffusers"] = "motion"
+    # The diffusers engine (extra `[diffusers]`; docs/diffusers.md): a local model directory
+    # (diffusers layout) or a hub id, and how to place it.
+    diffusers_model: str | None = None
+    diffusers_device: str = "auto"  # auto: cuda if available, else cpu; or cuda:1, cpu...
+    diffusers_dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    # none: all on the device; model: each model moves to the GPU while it runs (about half
+    # the VRAM, a little slower); sequential: layer by layer (least VRAM, much slower).
+    diffusers_offload: Literal["none", "model", "sequential"] = "none"
+    diffusers_steps: int | None = Field(default=None, ge=1)  # None: the model family's own
+    diffusers_local_files_only: bool = False  # never ask the hub (air-gapped machines)
     parent_pid: int | None = None  # a worker started by `serve` exits when serve is gone
 
     video_url_ttl_s: int = defaults.VIDEO_URL_TTL_S

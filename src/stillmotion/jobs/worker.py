@@ -151,7 +151,7 @@ class Worker:
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.store = Store(settings)
         self.blobs = make_blob_store(settings)
-        self.engine = engine or load_engine(settings.engine)
+        self.engine = engine or load_engine(settings)
         preload_music()
         self.draining = threading.Event()
         self.aborting = threading.Event()
