@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,6 +247,23 @@ def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
 def api(server: Server) -> Iterator[httpx.Client]:
     with server.client() as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """A tiny, seeded, randomly initialised model directory of a diffusers family, built
+    in code once per session (stillmotion.engines.diffusers.tiny): the real classes and
+    loading path of the family, on the CPU, with nothing downloaded."""
+    built: dict[str, Path] = {}
+
+    def get(family: str) -> Path:
+        if family not in built:
+            from stillmotion.engines.diffusers.tiny import save_tiny
+
+            built[family] = save_tiny(family, tmp_path_factory.mktemp(f"tiny-{family}"))
+        return built[family]
+
+    return get
 
 
 # --- photos ------------------------------------------------------------------------------

@@ -357,6 +357,25 @@ def music(
         out.print(f"  {reason}", highlight=False, soft_wrap=True)
 
 
+
+@app.command("diffusers-tiny")
+@one_line_errors
+def diffusers_tiny(
+    directory: Path = typer.Argument(..., help="Where to write the model directory."),
+    family: str = typer.Option("wan", help="svd, ltx or wan."),
+    seed: int = typer.Option(0, help="Seed of the random weights."),
+) -> None:
+    """Write a tiny, randomly initialised model of a family, to smoke-test a diffusers
+    deployment without real weights (its videos are coloured noise starting on the photo):
+    STILLMOTION_ENGINE=diffusers STILLMOTION_DIFFUSERS_MODEL=DIRECTORY stillmotion serve."""
+    try:
+        from stillmotion.engines.diffusers.tiny import save_tiny
+    except ImportError as exc:
+        raise typer.BadParameter("needs the extra: pip install 'stillmotion[diffusers]'") from exc
+    save_tiny(family, directory, seed)
+    out.print(f"wrote a tiny {family} model to {directory}", highlight=False)
+
+
 # --- client commands: talk to a running server (ours or the hosted one) over HTTP --------
 
 EXIT_TASK_FAILED = 1

@@ -29,7 +29,7 @@ from stillmotion.engines.base import EngineFailure, Plan, RenderControl, RenderR
 from stillmotion.engines.diffusers.conform import conform
 from stillmotion.engines.diffusers.loader import Loaded, load
 from stillmotion.engines.diffusers.plan import DiffusersPlan
-from stillmotion.engines.diffusers.prompting import amplitude_of, enrich, read
+from stillmotion.engines.diffusers.prompting import amplitude_of, camera_moves, enrich, read
 from stillmotion.engines.diffusers.sizing import native_shape
 from stillmotion.media.resize import resize_to
 from stillmotion.media.sizing import output_size
@@ -71,7 +71,7 @@ class DiffusersEngine:
             native_fps=round(shape.fps, 3), steps=profile.steps, guidance=profile.guidance,
             prompt=prompt, negative_prompt=adapter.negative_prompt if prompt else "",
             movement_amplitude=amplitude,
-            camera=tuple(beat.move for beat in direction.beats),
+            camera=camera_moves(direction),
             conditioning=adapter.conditioning(amplitude))
 
     def frames(self, plan: Plan, image: np.ndarray,

@@ -58,8 +58,13 @@ def pipeline_class_of(model: str, local_only: bool) -> str:
 
 def load(settings: Settings) -> Loaded:
     """The configured pipeline on its device, progress bars off, ready for many tasks."""
+    import diffusers
+    import transformers
     from diffusers import DiffusionPipeline
 
+    # One progress bar per component per worker start is noise in a service's logs.
+    diffusers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.disable_progress_bar()
     model = settings.diffusers_model
     if not model:
         raise ValueError("the diffusers engine needs STILLMOTION_DIFFUSERS_MODEL "

@@ -39,9 +39,15 @@ def read(prompt: str, duration: int) -> Direction:
     return read_prompt(prompt, duration)
 
 
+def camera_moves(direction: Direction) -> tuple[str, ...]:
+    """The moves the prompt named ("auto" is the director's "none named, pick one from
+    the photo": a generative model picks for itself, so it is left out)."""
+    return tuple(beat.move for beat in direction.beats if beat.move in CAMERA_WORDS)
+
+
 def enrich(prompt: str, direction: Direction, amplitude: str) -> str:
     """The prompt plus "Camera: ...; subtle, gentle motion." from the director's reading."""
-    camera = ", then ".join(CAMERA_WORDS[beat.move] for beat in direction.beats)
+    camera = ", then ".join(CAMERA_WORDS[move] for move in camera_moves(direction))
     parts = [prompt.strip().rstrip(".")] if prompt.strip() else []
     parts.append(f"Camera: {camera}" if camera else "")
     parts.append(AMPLITUDE_WORDS[amplitude].capitalize())
