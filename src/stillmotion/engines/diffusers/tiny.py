@@ -24,9 +24,15 @@ from stillmotion.engines.diffusers.profile import PROFILE_FILE
 
 FAMILIES = ("svd", "ltx", "wan")
 
-# Native sizes of the tiny models: small enough that a 4 s clip denoises in about a second
-# on two CPU cores, with the families' real frame rules (k * temporal factor + 1).
+# Native working points of the tiny models: small enough that a 4 s clip denoises in about
+# a second on two CPU cores, with the families' real frame rules (k * temporal factor + 1).
+# SVD's UNet runs every frame at full latent size, so it gets fewer frames.
 TINY_PROFILE: dict[str, Any] = {"max_area": 96 * 64, "fps": 8, "steps": 2}
+TINY_PROFILES: dict[str, dict[str, Any]] = {
+    "svd": {**TINY_PROFILE, "fps": 3, "max_frames": 13},
+    "ltx": TINY_PROFILE,
+    "wan": TINY_PROFILE,
+}
 
 _WORDS = (
     "a the and of to in on with camera slowly gently fast push pull pan tilt orbit zoom "
@@ -100,8 +106,8 @@ def build_svd() -> Any:
         up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
         projection_class_embeddings_input_dim=3 * 32, addition_time_embed_dim=32)
     vae = AutoencoderKLTemporalDecoder(  # GroupNorm's 32 groups: channels are multiples of 32
-        block_out_channels=(32, 64), in_channels=3, out_channels=3, latent_channels=4,
-        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"), layers_per_block=1)
+        block_out_channels=(32, 32, 32), in_channels=3, out_channels=3, latent_channels=4,
+        down_block_types=("DownEncoderBlock2D",) * 3, layers_per_block=1)
     image_encoder, feature_extractor = _clip_vision(32, projection=True)
     scheduler = EulerDiscreteScheduler(
         beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
@@ -179,5 +185,5 @@ def save_tiny(family: str, directory: Path, seed: int = 0) -> Path:
     pipe = build(family, seed)
     directory.mkdir(parents=True, exist_ok=True)
     pipe.save_pretrained(directory)
-    (directory / PROFILE_FILE).write_text(json.dumps(TINY_PROFILE, indent=2) + "\n")
+    (directory / PROFILE_FILE).write_text(json.dumps(TINY_PROFILES[family], indent=2) + "\n")
     return directory

@@ -1,0 +1,163 @@
+"""Diffusers engine: the wrapper's overhead over a bare pipeline call, and the retiming cost.
+
+For each family's tiny pipeline (stillmotion.engines.diffusers.tiny, on this machine's
+CPU), in one process, the same native clip is made two ways, interleaved run by run:
+
+- bare: the diffusers pipeline called directly with the arguments a user would write
+  (the photo already at the native size, seeded generator, output_type="np");
+- ours: `DiffusersEngine.generate` from the full-size photo: resize to native, the step
+  callback (progress and a stop check every step), float -> uint8, memory release.
+
+overhead = ours / bare - 1 (target <= 5%). Conforming the native frames to the contract
+(DIS retiming to 24 fps, resize to 360p, frame-0 anchor) is a feature of ours with no
+bare counterpart; its cost is shown on its own, per output frame.
+
+    .venv/bin/python -m bench.diffusers_bench [--runs 7] [--steps 2] [--no-write]
+
+Run from the repository root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import PIL.Image
+import torch
+from skimage import data as skdata
+
+from bench.render_bench import (
+    RESULTS,
+    command_line,
+    load_average,
+    machine,
+    source_version,
+    write_section,
+)
+from stillmotion.config import Settings
+from stillmotion.engines.base import RenderControl, RenderRequest
+from stillmotion.engines.diffusers import DiffusersEngine
+from stillmotion.engines.diffusers.conform import conform
+from stillmotion.engines.diffusers.plan import DiffusersPlan
+from stillmotion.engines.diffusers.tiny import FAMILIES, save_tiny
+from stillmotion.media.resize import resize_to
+
+SECTION = "diffusers_bench"
+PROMPT = "a cat looks around, the camera slowly pushes in"
+
+
+def bare_call(family: str, pipe: Any, plan: DiffusersPlan,
+              photo: PIL.Image.Image) -> Callable[[], np.ndarray]:
+    """The pipeline as a user would call it for this clip, written out per family."""
+    common: dict[str, Any] = dict(image=photo, height=plan.native_height,
+                                  width=plan.native_width, num_frames=plan.native_frames,
+                                  num_inference_steps=plan.steps, output_type="np")
+    if family == "svd":
+        extra: dict[str, Any] = dict(max_guidance_scale=plan.guidance, decode_chunk_size=8,
+                                     fps=round(plan.native_fps), **plan.conditioning)
+    elif family == "ltx":
+        extra = dict(prompt=plan.prompt, negative_prompt=plan.negative_prompt,
+                     guidance_scale=plan.guidance, frame_rate=round(plan.native_fps),
+                     decode_timestep=0.05, decode_noise_scale=0.025)
+    else:
+        extra = dict(prompt=plan.prompt, negative_prompt=plan.negative_prompt,
+                     guidance_scale=plan.guidance)
+
+    def call() -> np.ndarray:
+        generator = torch.Generator("cpu").manual_seed(plan.seed)
+        with torch.inference_mode():
+            return np.asarray(pipe(generator=generator, **common, **extra).frames[0])
+
+    return call
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def measure(family: str, work: Path, runs: int, steps: int) -> dict[str, Any]:
+    model = save_tiny(family, work / family)
+    engine = DiffusersEngine(Settings(engine="diffusers", diffusers_model=str(model),
+                                      diffusers_device="cpu", diffusers_steps=steps))
+    image = np.ascontiguousarray(skdata.chelsea())
+    request = RenderRequest(prompt=PROMPT, duration=4, resolution="360p",
+                            movement_amplitude="auto", seed=3,
+                            image_width=image.shape[1], image_height=image.shape[0])
+    plan = engine.plan(request, image)
+    photo = PIL.Image.fromarray(resize_to(image, plan.native_width, plan.native_height))
+    bare = bare_call(family, engine.loaded.pipe, plan, photo)
+    control = RenderControl(progress=lambda _f: None, should_stop=lambda: False)
+
+    def ours() -> list[np.ndarray]:
+        return engine.generate(plan, image, control)
+
+    # same frames both ways (the wrapper changes nothing the model makes)
+    same = np.array_equal((np.clip(bare(), 0, 1) * 255 + 0.5).astype(np.uint8),
+                          np.stack(ours()))
+    bare_s: list[float] = []
+    ours_s: list[float] = []
+    for _ in range(runs):
+        bare_s.append(timed(bare))
+        ours_s.append(timed(ours))
+    native = ours()
+    conform_s = [timed(lambda: list(conform(native, image, plan.width, plan.height,
+                                            plan.frame_count, plan.fps)))
+                 for _ in range(max(1, runs // 2))]
+    b, o, c = (statistics.median(x) for x in (bare_s, ours_s, conform_s))
+    return {"family": family, "plan": plan, "bare": b, "ours": o, "conform": c,
+            "same": same}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=2)
+    parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    args = parser.parse_args()
+    started = load_average()
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [measure(f, Path(tmp), args.runs, args.steps) for f in FAMILIES]
+    lines = [
+        "## Diffusers engine: wrapper overhead over the bare pipeline call (tiny pipelines, CPU)",
+        "",
+        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- machine: {machine()}; torch {torch.__version__}, {torch.get_num_threads()} threads;"
+        f" 1-minute load average {started} at the start, {load_average()} at the end",
+        f"- source: `{source_version()}`",
+        f"- command: `{command_line()}`",
+        f"- clip: scikit-image `chelsea` (451x300), 4 s at 360p, seed 3, prompt \"{PROMPT}\";"
+        f" {args.steps} denoising steps; median of {args.runs} interleaved runs",
+        "",
+        "| family | native clip | bare pipeline s | ours (generate) s | overhead | same frames "
+        "| conform to 96 frames s | conform ms/frame |",
+        "|---|---|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in rows:
+        plan = r["plan"]
+        overhead = r["ours"] / r["bare"] - 1
+        lines.append(
+            f"| {r['family']} | {plan.native_width}x{plan.native_height} x "
+            f"{plan.native_frames} | {r['bare']:.3f} | {r['ours']:.3f} | "
+            f"**{overhead * 100:+.1f}%** | {'yes' if r['same'] else 'NO'} | "
+            f"{r['conform']:.3f} | {r['conform'] / plan.frame_count * 1000:.1f} |")
+    worst = max(r["ours"] / r["bare"] - 1 for r in rows)
+    lines += ["", f"- worst overhead: **{worst * 100:+.1f}%** (target <= +5% -> "
+              f"{'met' if worst <= 0.05 else 'NOT met'})"]
+    body = "\n".join(lines)
+    print(body)
+    if not args.no_write:
+        write_section(SECTION, body)
+        print(f"\nwrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
