@@ -85,6 +85,20 @@ def layered(analysis: Analysis) -> bool:
             and subject.separation >= LAYER_SEPARATION)
 
 
+def rigid_subject(analysis: Analysis) -> np.ndarray | None:
+    """The matte the single parallax field moves as one piece (projection.rigid_subject),
+    or None. Only a matte around an object: trusted (a photo below SUBJECT_CONFIDENCE gets
+    no parallax, so there is nothing to keep rigid) and whose edge separates two things
+    (LAYER_SEPARATION). A matte drawn through one surface (the middle of a cat's face) is
+    no object: holding it rigid would make the fur around it, as near as the matte, lag
+    behind as background, so such a photo keeps the depth proxy's smooth field."""
+    subject = analysis.subject
+    if (subject.confidence < SUBJECT_CONFIDENCE or subject.separation < LAYER_SEPARATION
+            or not analysis.matte.any()):
+        return None
+    return analysis.matte
+
+
 def _auto_move(analysis: Analysis, side: int) -> tuple[str, str]:
     """A tasteful move when the prompt names none: a slow pan across a wide frame (toward
     the subject's side when there is one), else a push toward the subject."""
@@ -265,7 +279,8 @@ class MotionEngine:
         width, height = output_size(request.image_width, request.image_height, request.resolution)
         frame_count = request.duration * defaults.FPS
         probe = MotionProbe((width, height), analysis.depth, focus,
-                            matte=analysis.matte if layered(analysis) else None)
+                            matte=analysis.matte if layered(analysis) else None,
+                            rigid=rigid_subject(analysis))
         target = _target_speed(amplitude, beats[0].pace, placement)
         scaled, poses, speed = _calibrate(tuple(unit), target, probe, frame_count, focus)
         return MotionPlan(
@@ -293,7 +308,8 @@ class MotionEngine:
             reveal = probe.reveal([pose_at(plan.beats, i / last, plan.focus)
                                    for i in range(plan.frame_count)])
         return FrameRenderer(image, plan.width, plan.height, plan.zoom_max, depth,
-                             plan.focus, matte=matte, reveal=reveal)
+                             plan.focus, matte=matte, reveal=reveal,
+                             rigid=rigid_subject(self.analysis(image)))
 
     def frames(self, plan: Plan, image: np.ndarray,
                control: RenderControl | None = None) -> Iterator[np.ndarray]:

@@ -59,9 +59,11 @@ class FrameRenderer:
     def __init__(self, image: np.ndarray, width: int, height: int, zoom_max: float,
                  depth: np.ndarray | None = None,
                  focus: tuple[float, float] = (0.5, 0.5), matte: np.ndarray | None = None,
-                 reveal: float = 0.0) -> None:
+                 reveal: float = 0.0, rigid: np.ndarray | None = None) -> None:
         """`matte` (the scene's hard subject matte, any size) with a `depth` draws the shot
-        in two layers; `reveal` is the shot's largest parallax reveal (MotionProbe.reveal)."""
+        in two layers; `reveal` is the shot's largest parallax reveal (MotionProbe.reveal).
+        Without layers, `rigid` (a trusted subject matte) is moved by the single field as
+        one piece instead of bending with the depth proxy (projection.near_weight)."""
         self.size = (width, height)
         self.base = np.ascontiguousarray(resize_to(image, width, height))
         self.zoom_max = max(1.0, zoom_max)
@@ -76,6 +78,9 @@ class FrameRenderer:
         self._cells: tuple[np.ndarray, np.ndarray] | None = None  # grid indices, likewise
         self._falloff = projection.ellipse_falloff(self._gx, self._gy, width, height)
         self._near = projection.near_weight(depth, fw, fh) if depth is not None else None
+        self._rigid = (projection.rigid_subject(depth, rigid, fw, fh)
+                       if depth is not None and rigid is not None and rigid.any()
+                       else None)
         # the layers: (image with alpha, plate) per level, the foreground's near weight
         self._levels: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._near_fg: np.ndarray | None = None
@@ -85,6 +90,7 @@ class FrameRenderer:
         if depth is not None and matte is not None and matte.any():
             weights = projection.layer_weights(depth, matte, fw, fh)
             self._near = weights.background
+            self._rigid = None  # the foreground layer moves rigidly already
             self._near_fg = np.full_like(self._gx, weights.foreground)
             base, big = layers.build(self.base, matte, reveal, self.detail)
             self.layers = base
@@ -210,7 +216,7 @@ class FrameRenderer:
 
     def _displacement(self, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
         return projection.displacement(pose, self._gx, self._gy, self._near, self._falloff,
-                                       self.size, self.focus)
+                                       self.size, self.focus, self._rigid)
 
     def _compose(self, parallax: tuple[np.ndarray, np.ndarray] | None,
                  motion: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
