@@ -74,6 +74,8 @@ def test_same_seed_same_video_through_the_api(
             videos = [decode_video(download(wait_for(api, i))) for i in ids]
     finally:
         server.close()
+    # one worker, three tasks: the model was loaded once, when the worker started
+    assert server.log().count("(ltx) on cpu as float32") == 1, server.log()
     same = all((a == b).all() for a, b in zip(videos[0].frames, videos[1].frames, strict=True))
     assert same
     assert any((a != b).any() for a, b in zip(videos[0].frames, videos[2].frames, strict=True))
