@@ -10,22 +10,16 @@ import skimage.data as skdata
 
 from stillmotion.engines.base import RenderRequest
 from stillmotion.engines.motion import MotionEngine, MotionPlan
-from stillmotion.engines.motion import engine as engine_module
 from stillmotion.engines.motion.camera import pose_at
-from stillmotion.engines.motion.engine import layered
+from stillmotion.engines.motion.engine import layerable
 from stillmotion.engines.motion.layers import REVEAL_MARGIN
 from stillmotion.engines.motion.render import FrameRenderer
 from tests.conftest import photo, psnr
 from tests.engines.test_motion import subject_and_background_flow
 
-_ENGINE = MotionEngine()
-
-
-@pytest.fixture(autouse=True)
-def layers_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Layered parallax is off by default (engine.LAYERED_PARALLAX says why); these tests
-    measure it switched on."""
-    monkeypatch.setattr(engine_module, "LAYERED_PARALLAX", True)
+# Layered parallax is off by default (MotionEngine's docstring says why); these tests
+# measure it switched on.
+_ENGINE = MotionEngine(layered_parallax=True)
 
 
 LAYERED_PHOTOS = ("astronaut", "coffee", "rocket", "camera", "motorcycle")
@@ -46,14 +40,24 @@ def plan_for(image: np.ndarray, prompt: str, amplitude: str = "large",
 
 def test_only_photos_whose_matte_separates_two_things_are_layered() -> None:
     for name in LAYERED_PHOTOS:
-        assert layered(_ENGINE.analysis(rgb(name))), name
+        assert layerable(_ENGINE.analysis(rgb(name))), name
+        assert _ENGINE.layered(_ENGINE.analysis(rgb(name))), name
     # chelsea's matte is the middle of the cat's face, inside the same fur: cutting it
     # out would tear the face, so it keeps the single smoothly bent field
     chelsea = rgb("chelsea")
-    assert not layered(_ENGINE.analysis(chelsea))
+    assert not _ENGINE.layered(_ENGINE.analysis(chelsea))
     assert _ENGINE.renderer(plan_for(chelsea, "orbit right"), chelsea).layers is None
     flat = np.full((300, 400, 3), 128, np.uint8)
-    assert not layered(_ENGINE.analysis(flat))
+    assert not _ENGINE.layered(_ENGINE.analysis(flat))
+
+
+def test_layered_parallax_is_off_by_default() -> None:
+    """The default engine draws every photo as one field, a layerable one included."""
+    default = MotionEngine()
+    rocket = rgb("rocket")
+    assert layerable(default.analysis(rocket)) and not default.layered(default.analysis(rocket))
+    assert default.renderer(plan_for(rocket, "truck left"), rocket).layers is None
+    assert _ENGINE.renderer(plan_for(rocket, "truck left"), rocket).layers is not None
 
 
 @pytest.mark.parametrize("name", LAYERED_PHOTOS)

@@ -42,15 +42,11 @@ PULL_DEPTH = math.log(1.15)  # a pull-back leaves the subject this much smaller 
 HANDHELD_SHAKE = 0.006
 HANDHELD_DRIFT = 0.03
 SUBJECT_CONFIDENCE = 0.25  # below this the matte is not trusted to aim at
-# ... nor to cut the photo into a foreground and a background layer: a shot with parallax
-# on a photo whose matte is trusted and whose edge separates two things (scene._separation)
-# is drawn in two layers (render.py, layers.py), any other as one smoothly bent picture
-# Off by default (decided 2026-11-25): where GrabCut's matte misses part of an object
-# (the rocket's nose cone) the layers tear it in two, which looks worse than the single
-# field's bend, and the two remaps cost 2.36x the encode floor against a 2.0 budget
-# (bench/RESULTS.md, effects_bench). tests/engines/test_layers.py turns it on. It comes
-# on once the matte can be trusted not to cut across an object.
-LAYERED_PARALLAX = False
+# ... nor to cut the photo into a foreground and a background layer: with layered parallax
+# on (MotionEngine(layered_parallax=True), off by default: see MotionEngine), a shot with
+# parallax on a photo whose matte is trusted and whose edge separates two things
+# (scene._separation) is drawn in two layers (render.py, layers.py), any other as one
+# smoothly bent picture
 LAYER_CONFIDENCE = SUBJECT_CONFIDENCE
 LAYER_SEPARATION = 19.0  # the sample photos: objects 22-67, a matte inside a cat's face 15
 CALIBRATION_STEPS = 4
@@ -78,10 +74,11 @@ class MotionPlan(Plan):
         return "+".join(beat.move for beat in self.beats) or "static"
 
 
-def layered(analysis: Analysis) -> bool:
-    """Whether parallax shots of this photo are drawn in two layers."""
+def layerable(analysis: Analysis) -> bool:
+    """Whether this photo's matte is good enough to draw parallax shots in two layers (an
+    engine with layered parallax on then does)."""
     subject = analysis.subject
-    return (LAYERED_PARALLAX and subject.confidence >= LAYER_CONFIDENCE
+    return (subject.confidence >= LAYER_CONFIDENCE
             and subject.separation >= LAYER_SEPARATION)
 
 
@@ -237,8 +234,22 @@ class MotionEngine:
     name = "motion"
     upfront_share = 0.0
 
-    def __init__(self) -> None:
+    def __init__(self, layered_parallax: bool = False) -> None:
+        """`layered_parallax`: draw parallax shots of layerable() photos as a feathered
+        foreground over an inpainted background plate instead of one bent field.
+
+        Off by default (decided 2026-11-25): where GrabCut's matte misses part of an object
+        (the rocket's nose cone) the layers tear it in two, which looks worse than the
+        single field (whose subject moves rigidly: projection.rigid_subject), and the two
+        remaps cost 2.36x the encode floor against a 2.0 budget (bench/RESULTS.md,
+        effects_bench). tests/engines/test_layers.py turns it on. It can come on once the
+        matte can be trusted not to cut across an object."""
+        self.layered_parallax = layered_parallax
         self._cache: tuple[bytes, Analysis] | None = None  # plan() then frames() on one photo
+
+    def layered(self, analysis: Analysis) -> bool:
+        """Whether this engine draws parallax shots of this photo in two layers."""
+        return self.layered_parallax and layerable(analysis)
 
     def analysis(self, image: np.ndarray) -> Analysis:
         key = hashlib.blake2b(np.ascontiguousarray(image).data, digest_size=16).digest()
@@ -272,14 +283,14 @@ class MotionEngine:
         for beat, (start, end) in zip(beats, beat_windows(len(beats)), strict=True):
             relative_pace = beat.pace / beats[0].pace
             planned = _beat_plan(beat, start, end, relative_pace, confidence, zoom_so_far,
-                                 depth_so_far, rng, recede=layered(analysis))
+                                 depth_so_far, rng, recede=self.layered(analysis))
             zoom_so_far += planned.zoom
             depth_so_far += planned.depth_zoom
             unit.append(planned)
         width, height = output_size(request.image_width, request.image_height, request.resolution)
         frame_count = request.duration * defaults.FPS
         probe = MotionProbe((width, height), analysis.depth, focus,
-                            matte=analysis.matte if layered(analysis) else None,
+                            matte=analysis.matte if self.layered(analysis) else None,
                             rigid=rigid_subject(analysis))
         target = _target_speed(amplitude, beats[0].pace, placement)
         scaled, poses, speed = _calibrate(tuple(unit), target, probe, frame_count, focus)
@@ -296,12 +307,12 @@ class MotionEngine:
 
     def renderer(self, plan: MotionPlan, image: np.ndarray) -> FrameRenderer:
         """The plan's renderer: two layers for a parallax shot of a photo whose matte is
-        trusted (layered()), with the plate inpainted as deep as this shot can reveal."""
+        trusted (self.layered()), with the plate inpainted as deep as this shot can reveal."""
         needs_depth = any(b.lateral != (0.0, 0.0) or b.depth_zoom
                           for b in plan.beats)
         depth = self.analysis(image).depth if needs_depth else None
         matte, reveal = None, 0.0
-        if depth is not None and layered(self.analysis(image)):
+        if depth is not None and self.layered(self.analysis(image)):
             matte = self.analysis(image).matte
             probe = MotionProbe((plan.width, plan.height), depth, plan.focus, matte=matte)
             last = max(1, plan.frame_count - 1)
