@@ -12,9 +12,12 @@ overhead = ours / bare - 1 (target <= 5%). Conforming the native frames to the c
 (DIS retiming to 24 fps, resize to 360p, frame-0 anchor) is a feature of ours with no
 bare counterpart; its cost is shown on its own, per output frame.
 
-    .venv/bin/python -m bench.diffusers_bench [--runs 7] [--steps 2] [--no-write]
+    .venv/bin/python -m bench.diffusers_bench [--runs 7] [--steps 2] [--device cpu]
+        [--dtype auto] [--no-write]
 
-Run from the repository root.
+Run from the repository root. On a GPU machine, `--device cuda --dtype bfloat16` runs the
+same tiny pipelines through the CUDA path (the engine's own settings; the bare call gets
+the same loaded pipeline).
 """
 
 from __future__ import annotations
@@ -73,7 +76,10 @@ def bare_call(family: str, pipe: Any, plan: DiffusersPlan,
     def call() -> np.ndarray:
         generator = torch.Generator("cpu").manual_seed(plan.seed)
         with torch.inference_mode():
-            return np.asarray(pipe(generator=generator, **common, **extra).frames[0])
+            frames = np.asarray(pipe(generator=generator, **common, **extra).frames[0])
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        return frames
 
     return call
 
@@ -84,10 +90,12 @@ def timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def measure(family: str, work: Path, runs: int, steps: int) -> dict[str, Any]:
+def measure(family: str, work: Path, runs: int, steps: int, device: str,
+            dtype: str) -> dict[str, Any]:
     model = save_tiny(family, work / family)
     engine = DiffusersEngine(Settings(engine="diffusers", diffusers_model=str(model),
-                                      diffusers_device="cpu", diffusers_steps=steps))
+                                      diffusers_device=device, diffusers_dtype=dtype,
+                                      diffusers_steps=steps))
     image = np.ascontiguousarray(skdata.chelsea())
     request = RenderRequest(prompt=PROMPT, duration=4, resolution="360p",
                             movement_amplitude="auto", seed=3,
@@ -114,7 +122,7 @@ def measure(family: str, work: Path, runs: int, steps: int) -> dict[str, Any]:
                  for _ in range(max(1, runs // 2))]
     b, o, c = (statistics.median(x) for x in (bare_s, ours_s, conform_s))
     return {"family": family, "plan": plan, "bare": b, "ours": o, "conform": c,
-            "same": same}
+            "same": same, "dtype": str(engine.loaded.dtype).removeprefix("torch.")}
 
 
 def retiming_errors() -> dict[str, float]:
@@ -154,17 +162,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--steps", type=int, default=2)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 ...")
+    parser.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float16",
+                                                            "float32"])
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     args = parser.parse_args()
     started = load_average()
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [measure(f, Path(tmp), args.runs, args.steps) for f in FAMILIES]
+        rows = [measure(f, Path(tmp), args.runs, args.steps, args.device, args.dtype)
+                for f in FAMILIES]
+    device = torch.cuda.get_device_name() if args.device.startswith("cuda") else "CPU"
     lines = [
-        "## Diffusers engine: wrapper overhead over the bare pipeline call (tiny pipelines, CPU)",
+        "## Diffusers engine: wrapper overhead over the bare pipeline call (tiny pipelines, "
+        f"{'CPU' if device == 'CPU' else 'GPU'})",
         "",
         f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         f"- machine: {machine()}; torch {torch.__version__}, {torch.get_num_threads()} threads;"
-        f" 1-minute load average {started} at the start, {load_average()} at the end",
+        f" 1-minute load average {started} at the start, {load_average()} at the end;"
+        f" device {device}, dtype {args.dtype} ({rows[0]['dtype']})",
         f"- source: `{source_version()}`",
         f"- command: `{command_line()}`",
         f"- clip: scikit-image `chelsea` (451x300), 4 s at 360p, seed 3, prompt \"{PROMPT}\";"
@@ -202,7 +217,7 @@ def main() -> None:
     body = "\n".join(lines)
     print(body)
     if not args.no_write:
-        write_section(SECTION, body)
+        write_section(SECTION if device == "CPU" else SECTION + "_gpu", body)
         print(f"\nwrote {RESULTS}")
 
 
