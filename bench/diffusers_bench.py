@@ -69,6 +69,9 @@ def bare_call(family: str, pipe: Any, plan: DiffusersPlan,
         extra = dict(prompt=plan.prompt, negative_prompt=plan.negative_prompt,
                      guidance_scale=plan.guidance, frame_rate=round(plan.native_fps),
                      decode_timestep=0.05, decode_noise_scale=0.025)
+    elif family == "cogvideox":
+        extra = dict(prompt=plan.prompt, negative_prompt=plan.negative_prompt,
+                     guidance_scale=plan.guidance, use_dynamic_cfg=True)
     else:
         extra = dict(prompt=plan.prompt, negative_prompt=plan.negative_prompt,
                      guidance_scale=plan.guidance)

@@ -31,7 +31,7 @@ def diffusers_env(model: Path, **extra: str) -> dict[str, str]:
             "STILLMOTION_DIFFUSERS_DEVICE": "cpu", **extra}
 
 
-@pytest.fixture(scope="module", params=["svd", "ltx", "wan"])
+@pytest.fixture(scope="module", params=["svd", "ltx", "wan", "cogvideox"])
 def family_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                   tiny_model: Callable[[str], Path]) -> Iterator[tuple[str, Server]]:
     family = str(request.param)

@@ -362,7 +362,7 @@ def music(
 @one_line_errors
 def diffusers_tiny(
     directory: Path = typer.Argument(..., help="Where to write the model directory."),
-    family: str = typer.Option("wan", help="svd, ltx or wan."),
+    family: str = typer.Option("wan", help="svd, ltx, wan or cogvideox."),
     seed: int = typer.Option(0, help="Seed of the random weights."),
 ) -> None:
     """Write a tiny, randomly initialised model of a family, to smoke-test a diffusers

@@ -20,9 +20,9 @@ from stillmotion.engines.diffusers.plan import DiffusersPlan
 from stillmotion.engines.diffusers.prompting import AMPLITUDE_WORDS
 from stillmotion.media.resize import resize_to
 from stillmotion.media.sizing import output_size
-from tests.conftest import photo
+from tests.conftest import photo, portrait_9x16
 
-FAMILIES = ("svd", "ltx", "wan")
+FAMILIES = ("svd", "ltx", "wan", "cogvideox")
 CHELSEA = photo("chelsea")  # 451x300
 
 
@@ -221,3 +221,19 @@ def test_bfloat16_keeps_the_families_full_precision_parts(
     assert half.shape == full.shape
     # bf16 rounding moves the clip less than another seed does (measured 1.2 vs 2.2 levels)
     assert np.mean(np.abs(half - full)) < np.mean(np.abs(reseeded - full))
+
+
+def test_a_fixed_size_model_is_stretched_to_its_size_and_back(
+        tiny_model: Callable[[str], Path]) -> None:
+    """CogVideoX 1.0 I2V makes one size only (learned positional embeddings): a 9:16 photo
+    is generated at the model's 3:2 and conformed back to the contract's 9:16 exactly."""
+    engine = make_engine(tiny_model("cogvideox"))
+    fixed = engine.loaded.adapter.fixed_size(engine.loaded.pipe)
+    assert fixed is not None
+    portrait = portrait_9x16()
+    plan = engine.plan(request_for(image=portrait), portrait)
+    assert (plan.native_width, plan.native_height) == fixed
+    width, height = output_size(portrait.shape[1], portrait.shape[0], "360p")
+    frames = list(engine.frames(plan, portrait))
+    assert len(frames) == 96 and frames[-1].shape == (height, width, 3)
+    assert np.array_equal(frames[0], resize_to(portrait, width, height))

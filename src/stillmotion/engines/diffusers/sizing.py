@@ -55,7 +55,10 @@ def native_frames(duration: int, fps: int, max_frames: int, temporal_factor: int
 
 
 def native_shape(out_width: int, out_height: int, duration: int, *, max_area: int,
-                 multiple: int, fps: int, max_frames: int, temporal_factor: int) -> NativeShape:
-    width, height = native_size(out_width, out_height, max_area, multiple)
+                 multiple: int, fps: int, max_frames: int, temporal_factor: int,
+                 fixed: tuple[int, int] | None = None) -> NativeShape:
+    """`fixed`: the model makes one size only; it is used whatever the output's aspect (the
+    photo is stretched to it and conforming stretches the frames back)."""
+    width, height = fixed or native_size(out_width, out_height, max_area, multiple)
     frames = native_frames(duration, fps, max_frames, temporal_factor)
     return NativeShape(width, height, frames, (frames - 1) / duration)

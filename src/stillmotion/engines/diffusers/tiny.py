@@ -22,7 +22,7 @@ import torch
 
 from stillmotion.engines.diffusers.profile import PROFILE_FILE
 
-FAMILIES = ("svd", "ltx", "wan")
+FAMILIES = ("svd", "ltx", "wan", "cogvideox")
 
 # Native working points of the tiny models: small enough that a 4 s clip denoises in about
 # a second on two CPU cores, with the families' real frame rules (k * temporal factor + 1).
@@ -32,6 +32,7 @@ TINY_PROFILES: dict[str, dict[str, Any]] = {
     "svd": {**TINY_PROFILE, "fps": 3, "max_frames": 13},
     "ltx": TINY_PROFILE,
     "wan": TINY_PROFILE,
+    "cogvideox": TINY_PROFILE,
 }
 
 _WORDS = (
@@ -168,7 +169,32 @@ def build_wan() -> Any:
         image_encoder=image_encoder, image_processor=image_processor)
 
 
-_BUILDERS = {"svd": build_svd, "ltx": build_ltx, "wan": build_wan}
+def build_cogvideox() -> Any:
+    """CogVideoX 1.0 image-to-video: learned positional embeddings for one size (96x64
+    here, 720x480 in the real model), so the fixed-size path is exercised."""
+    from diffusers import (
+        AutoencoderKLCogVideoX,
+        CogVideoXImageToVideoPipeline,
+        CogVideoXTransformer3DModel,
+        DDIMScheduler,
+    )
+
+    transformer = CogVideoXTransformer3DModel(
+        num_attention_heads=2, attention_head_dim=16, in_channels=8, out_channels=4,
+        time_embed_dim=2, text_embed_dim=32, num_layers=1, sample_width=12, sample_height=8,
+        sample_frames=33, patch_size=2, temporal_compression_ratio=4, max_text_seq_length=226,
+        use_rotary_positional_embeddings=True, use_learned_positional_embeddings=True)
+    vae = AutoencoderKLCogVideoX(
+        in_channels=3, out_channels=3, down_block_types=("CogVideoXDownBlock3D",) * 4,
+        up_block_types=("CogVideoXUpBlock3D",) * 4, block_out_channels=(8, 8, 8, 8),
+        latent_channels=4, layers_per_block=1, norm_num_groups=2, temporal_compression_ratio=4)
+    return CogVideoXImageToVideoPipeline(
+        tokenizer=_tokenizer(), text_encoder=_t5(32), vae=vae, transformer=transformer,
+        scheduler=DDIMScheduler())
+
+
+_BUILDERS = {"svd": build_svd, "ltx": build_ltx, "wan": build_wan,
+             "cogvideox": build_cogvideox}
 
 
 def build(family: str, seed: int = 0) -> Any:

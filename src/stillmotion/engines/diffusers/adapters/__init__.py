@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from stillmotion.engines.diffusers.adapters.base import Adapter
+from stillmotion.engines.diffusers.adapters.cogvideox import CogVideoXAdapter
 from stillmotion.engines.diffusers.adapters.ltx import LtxAdapter
 from stillmotion.engines.diffusers.adapters.svd import SvdAdapter
 from stillmotion.engines.diffusers.adapters.wan import WanAdapter
 
-ADAPTERS: tuple[Adapter, ...] = (SvdAdapter(), LtxAdapter(), WanAdapter())
+ADAPTERS: tuple[Adapter, ...] = (SvdAdapter(), LtxAdapter(), WanAdapter(), CogVideoXAdapter())
 
 
 def adapter_for(pipeline_class: str) -> Adapter:

@@ -32,6 +32,10 @@ class Adapter(Protocol):
 
     def temporal_factor(self, pipe: Any) -> int: ...
 
+    def fixed_size(self, pipe: Any) -> tuple[int, int] | None:
+        """The one size the loaded model can make, if it has only one."""
+        ...
+
     def conditioning(self, amplitude: str) -> dict[str, Any]: ...
 
     def generate(self, pipe: Any, image: PIL.Image.Image, plan: DiffusersPlan,

@@ -42,6 +42,9 @@ class LtxAdapter:
     def temporal_factor(self, pipe: Any) -> int:
         return int(pipe.vae_temporal_compression_ratio * pipe.transformer_temporal_patch_size)
 
+    def fixed_size(self, pipe: Any) -> tuple[int, int] | None:
+        return None
+
     def conditioning(self, amplitude: str) -> dict[str, Any]:
         return {}
 

@@ -43,6 +43,9 @@ class SvdAdapter:
     def temporal_factor(self, pipe: Any) -> int:
         return 1
 
+    def fixed_size(self, pipe: Any) -> tuple[int, int] | None:
+        return None
+
     def conditioning(self, amplitude: str) -> dict[str, Any]:
         return {"motion_bucket_id": MOTION_BUCKET[amplitude],
                 "noise_aug_strength": NOISE_AUG[amplitude]}

@@ -43,6 +43,9 @@ class WanAdapter:
     def temporal_factor(self, pipe: Any) -> int:
         return int(pipe.vae_scale_factor_temporal)
 
+    def fixed_size(self, pipe: Any) -> tuple[int, int] | None:
+        return None
+
     def conditioning(self, amplitude: str) -> dict[str, Any]:
         return {}
 
