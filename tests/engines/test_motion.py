@@ -399,3 +399,24 @@ def test_the_rigid_subject_never_folds_the_map() -> None:
                 sy = np.diff(py, axis=0) * plan.height * pose.zoom / step
                 smallest = min(smallest, float(sx.min()), float(sy.min()))
             assert smallest > 0.15, (name, prompt, smallest)
+
+
+def shake_reversals_per_second(plan: MotionPlan) -> float:
+    """How often per second the handheld camera's sideways acceleration changes sign, over
+    the clip past its first second (the shake fades in): the shake's rate, in Hz x 2. The
+    drift under it is one smooth ease, whose acceleration turns once."""
+    last = plan.frame_count - 1
+    cx = np.array([pose_at(plan.beats, i / last, plan.focus).cx for i in range(plan.frame_count)])
+    acceleration = np.diff(cx, 2)[plan.fps:]
+    turns = int(np.count_nonzero(np.diff(np.sign(acceleration)) != 0))
+    return turns / (len(acceleration) / plan.fps)
+
+
+def test_handheld_shakes_at_the_same_rate_in_4_and_8_second_clips() -> None:
+    """The shake's frequencies are per second: an 8 s clip shakes as fast as a 4 s one
+    (stated per clip, it swayed at half the rate, like a slow-motion shake)."""
+    image = rgb("coffee")
+    rates = {d: shake_reversals_per_second(plan_for(image, "handheld", "medium", seed=5,
+                                                    duration=d)) for d in (4, 8)}
+    assert rates[4] > 0.4, rates  # it does shake: HANDHELD_HZ are 0.31-0.87 Hz
+    assert 0.75 < rates[8] / rates[4] < 1.33, rates

@@ -37,6 +37,7 @@ class BeatPlan:
     shake: float = 0.0  # handheld amplitude, fraction of the frame
     phase: tuple[float, float, float] = (0.0, 0.0, 0.0)  # handheld noise phases
     zoom_span: float = 1.0  # share of the beat over which its zoom eases in
+    seconds: float = 4.0  # the clip's length: clip time 0..1 spans this many seconds
 
 
 @dataclass(frozen=True)
@@ -86,11 +87,15 @@ def beat_windows(count: int) -> list[tuple[float, float]]:
 
 
 def _shake(beat: BeatPlan, t: float, e: float) -> tuple[float, float, float]:
-    """Smooth seeded noise: a few slow sines, faded in with the beat's own easing."""
+    """Smooth seeded noise: a few slow sines, faded in with the beat's own easing.
+
+    HANDHELD_HZ are cycles per second of the clip, not per clip: an operator's hands
+    shake at the same rate in a 4 s and an 8 s clip (per clip, an 8 s clip swayed at half
+    the rate, like a slow-motion shake)."""
     if beat.shake == 0.0:
         return 0.0, 0.0, 0.0
     a, b, c = beat.phase
-    w = 2 * math.pi * t * 4.0  # t spans the clip; ~4 s of wall time per unit at 4 s
+    w = 2 * math.pi * t * beat.seconds  # seconds since the clip's start, times 2 pi
     x = (math.sin(w * HANDHELD_HZ[0] + a) + 0.5 * math.sin(w * HANDHELD_HZ[2] + b)) / 1.5
     y = (math.sin(w * HANDHELD_HZ[1] + b) + 0.5 * math.sin(w * HANDHELD_HZ[0] * 1.7 + c)) / 1.5
     z = math.sin(w * HANDHELD_HZ[0] * 0.8 + c)

@@ -119,7 +119,7 @@ def _travel(move: str, start: float, end: float, offset: tuple[float, float],
 
 def _beat_plan(beat: Beat, start: float, end: float, scale: float, confidence: float,
                zoom_so_far: float, depth_so_far: float, rng: np.random.Generator,
-               recede: bool = False) -> BeatPlan:
+               recede: bool = False, seconds: float = 4.0) -> BeatPlan:
     m, s, c = beat.move, scale, confidence
     sign = -1.0 if m.endswith(("_left", "_up")) else 1.0
     base = BeatPlan(move=m, start=start, end=end)
@@ -165,7 +165,8 @@ def _beat_plan(beat: Beat, start: float, end: float, scale: float, confidence: f
         angle = float(rng.uniform(0, 2 * math.pi))
         drift = (HANDHELD_DRIFT * s * math.cos(angle), HANDHELD_DRIFT * s * math.sin(angle))
         return BeatPlan(m, start, end, zoom=math.log(1.03) * s, offset=drift,
-                        shake=HANDHELD_SHAKE * s, phase=phase)  # type: ignore[arg-type]
+                        shake=HANDHELD_SHAKE * s, phase=phase,  # type: ignore[arg-type]
+                        seconds=seconds)
     return base  # static
 
 
@@ -283,7 +284,8 @@ class MotionEngine:
         for beat, (start, end) in zip(beats, beat_windows(len(beats)), strict=True):
             relative_pace = beat.pace / beats[0].pace
             planned = _beat_plan(beat, start, end, relative_pace, confidence, zoom_so_far,
-                                 depth_so_far, rng, recede=self.layered(analysis))
+                                 depth_so_far, rng, recede=self.layered(analysis),
+                                 seconds=float(request.duration))
             zoom_so_far += planned.zoom
             depth_so_far += planned.depth_zoom
             unit.append(planned)
