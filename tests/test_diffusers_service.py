@@ -18,7 +18,16 @@ from stillmotion.config import Settings
 from stillmotion.engines.diffusers import DiffusersEngine
 from stillmotion.jobs.worker import Worker
 from stillmotion.media.sizing import output_size
-from tests.conftest import FINAL_STATUSES, Server, decode_video, luma, photo, psnr, wait_for
+from tests.conftest import (
+    FINAL_STATUSES,
+    Server,
+    cli,
+    decode_video,
+    luma,
+    photo,
+    psnr,
+    wait_for,
+)
 from tests.test_lifecycle import download, has_dead_border, resized_input, submit_image
 
 pytestmark = pytest.mark.slow
@@ -159,3 +168,23 @@ def test_out_of_memory_is_a_failed_task_with_its_reason_and_the_next_task_render
     assert "ran out of GPU memory" in failed["task"]["reason"]
     assert "lower resolution" in failed["task"]["reason"]
     assert not thread.is_alive()  # it drained: it was alive and well after the failure
+
+
+def test_serve_refuses_a_model_it_cannot_load_before_starting_workers(tmp_path: Path) -> None:
+    """A wrong model setting is one clear line at start, not a worker crashing in a loop
+    while the API accepts tasks nobody will render."""
+    not_a_model = tmp_path / "weights"
+    not_a_model.mkdir()
+    cases = {
+        str(tmp_path / "missing"): "no directory",
+        str(not_a_model): "not a diffusers model directory (no model_index.json)",
+    }
+    (tmp_path / "sd").mkdir()
+    (tmp_path / "sd" / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')
+    cases[str(tmp_path / "sd")] = "unsupported pipeline 'StableDiffusionPipeline'"
+    for model, message in cases.items():
+        result = cli(tmp_path / "data", "serve", "--port", "1",
+                     env=diffusers_env(Path(model)), check=False)
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr

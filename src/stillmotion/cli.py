@@ -123,6 +123,10 @@ def serve(
                             api_processes=api_processes)
     if workers is not None and workers < 0:
         raise ValueError("--workers must be 0 or more")
+    if settings.workers > 0:  # a wrong engine setting fails here, not in every worker
+        from stillmotion.engines import check_engine
+
+        check_engine(settings)
     if migrate_first:
         _migrate(settings)
     keys = _key_store(settings)

@@ -18,13 +18,19 @@ def load_engine(settings: Settings) -> Engine:
 
         return MotionEngine()
     if settings.engine == "diffusers":
-        try:
-            from stillmotion.engines.diffusers import DiffusersEngine
-        except ImportError as exc:
-            raise RuntimeError("the diffusers engine needs its extra: "
-                               "pip install 'stillmotion[diffusers]'") from exc
+        from stillmotion.engines.diffusers.engine import DiffusersEngine  # checks the model
+
         return DiffusersEngine(settings)
     raise ValueError(f"unknown engine {settings.engine!r} (available: motion, diffusers)")
 
 
-__all__ = ["Engine", "Plan", "RenderRequest", "load_engine"]
+def check_engine(settings: Settings) -> None:
+    """Raise ValueError, saying what to change, when the configured engine cannot start;
+    cheap (no weights, no torch), so `serve` checks before it starts any worker."""
+    if settings.engine == "diffusers":
+        from stillmotion.engines.diffusers.adapters import check_model
+
+        check_model(settings.diffusers_model)
+
+
+__all__ = ["Engine", "Plan", "RenderRequest", "check_engine", "load_engine"]

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from stillmotion.config import Settings
-from stillmotion.engines.diffusers.adapters import Adapter, adapter_for
+from stillmotion.engines.diffusers.adapters import Adapter, adapter_for, check_model
 from stillmotion.engines.diffusers.profile import Profile, load_overrides
 
 log = logging.getLogger("stillmotion.diffusers")
@@ -65,10 +65,8 @@ def load(settings: Settings) -> Loaded:
     # One progress bar per component per worker start is noise in a service's logs.
     diffusers.utils.logging.disable_progress_bar()
     transformers.utils.logging.disable_progress_bar()
-    model = settings.diffusers_model
-    if not model:
-        raise ValueError("the diffusers engine needs STILLMOTION_DIFFUSERS_MODEL "
-                         "(a local model directory or a hub id)")
+    check_model(settings.diffusers_model)
+    model = str(settings.diffusers_model)
     local_only = settings.diffusers_local_files_only or Path(model).is_dir()
     adapter = adapter_for(pipeline_class_of(model, local_only))
     profile = adapter.profile.overridden(load_overrides(model))
