@@ -48,6 +48,12 @@ LAYER_MAX = 640  # overlays are drawn at most this large (long side) and enlarge
 FIELD_STEP = 4  # fog, light and local-motion fields are this much coarser than their target
 MASK_FLOOR = 0.08  # local motion is cut off (exactly 0) where its mask is below this
 TILE = 16  # local motion resamples tiles of TILE x TILE grid cells where it applies
+# Rain's contrast follows the brightness behind it: a light streak screened over a dark
+# place, a darker streak over a bright one (where screening adds next to nothing: streaks
+# over a white sky were invisible). The local luma of the photo (0..1) ramps from light
+# streaks to dark ones between these two levels ...
+RAIN_BRIGHT = (0.5, 0.8)
+RAIN_DARK = 0.7  # ... and a dark streak takes away this much of its own light one's weight
 
 
 def _smoothstep(edge0: float, edge1: float, x: np.ndarray | float) -> np.ndarray:
@@ -148,6 +154,17 @@ class Effects:
         if small is not None and small.shape[:2] != depth.shape:
             small = cv2.resize(small, (depth.shape[1], depth.shape[0]),
                                interpolation=cv2.INTER_AREA)
+        # the photo's local brightness as rain's streaks see it (RAIN_BRIGHT), at the
+        # depth map's size, followed with the camera like it; None without the photo
+        self._bright8_0: np.ndarray | None = None
+        self._rain_bright: np.ndarray | None = None  # its weight at layer size, per pose
+        if small is not None and "rain" in self.effects:
+            gray = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (0, 0), 1.5)
+            dh, dw = self._depth8_0.shape
+            table = np.rint(255.0 * _smoothstep(*RAIN_BRIGHT, np.arange(256) / 255.0))
+            self._bright8_0 = cv2.LUT(cv2.resize(gray, (dw, dh), interpolation=cv2.INTER_AREA),
+                                      table.astype(np.uint8))
+        self._bright8 = self._bright8_0
         self._small = small
         self._matte = analysis.matte.astype(np.float32)
         self._depth = depth
@@ -522,6 +539,11 @@ class Effects:
             dh, dw = self._depth8_0.shape
             self._depth8 = self._depth8_0 if identity else _follow(self._depth8_0, pose,
                                                                    (dw, dh))
+        if self._bright8_0 is not None:
+            dh, dw = self._bright8_0.shape
+            self._bright8 = self._bright8_0 if identity else _follow(self._bright8_0, pose,
+                                                                     (dw, dh))
+            self._rain_bright = None
         if "fog" in self.effects:
             self._far = self._far0 if identity else _follow(self._far0, pose, self.field_size)
         if self._motion is not None:
@@ -671,15 +693,28 @@ class Effects:
 
     # -- the frame ---------------------------------------------------------------------
 
+    def _rain_weight(self) -> np.ndarray | None:
+        """How far each layer pixel's rain is a dark streak rather than a light one (0..1,
+        float32 at layer size), from the photo's brightness at the current pose."""
+        if self._bright8 is None:
+            return None
+        if self._rain_bright is None:
+            lw, lh = self.layer_size
+            self._rain_bright = cv2.resize(self._bright8, (lw, lh),
+                                           interpolation=cv2.INTER_LINEAR).astype(
+                                               np.float32) * np.float32(1 / 255)
+        return self._rain_bright
+
     def layer(self, t: float, strength: float
-              ) -> tuple[list[np.ndarray] | None, float, np.ndarray | None]:
+              ) -> tuple[list[np.ndarray] | None, float | np.ndarray, np.ndarray | None]:
         """At time t: the light layer (R, G, B float32 planes 0..1 at layer size, screened
         over the frame; adding plane by plane is ~10x cheaper than broadcasting into an RGB
-        array), a darkening factor for the frame and the fog's opacity (field size)."""
+        array), a darkening factor for the frame (a number, or per pixel at layer size
+        where rain draws dark streaks) and the fog's opacity (field size)."""
         lw, lh = self.layer_size
         planes = [np.zeros((lh, lw), np.float32) for _ in range(3)]
         drawn = False
-        darken = 1.0
+        darken: float | np.ndarray = 1.0
         fog: np.ndarray | None = None
 
         def add(mono: np.ndarray, colour: tuple[float, float, float]) -> None:
@@ -688,8 +723,14 @@ class Effects:
 
         for name in self.effects:
             if name == "rain":
-                add(self._rain(t, strength), (0.82, 0.86, 0.92))
-                darken = 1.0 - 0.1 * strength
+                streaks = self._rain(t, strength)
+                dark = self._rain_weight()
+                if dark is None:
+                    add(streaks, (0.82, 0.86, 0.92))
+                    darken = 1.0 - 0.1 * strength
+                else:
+                    add(streaks * (1.0 - dark), (0.82, 0.86, 0.92))
+                    darken = (1.0 - 0.1 * strength) * (1.0 - RAIN_DARK * streaks * dark)
             elif name == "snow":
                 add(self._snow(t, strength), (0.96, 0.97, 1.0))
             elif name == "embers":
@@ -733,18 +774,22 @@ class Effects:
         if fog is None:
             if light is None:
                 return out
-            # screen: 255 - (255 - f)(255 - L) / 255, with f darkened by d first
-            layer8 = cv2.merge([cv2.convertScaleAbs(plane, alpha=255.0) for plane in light])
-            cv2.bitwise_not(layer8, dst=layer8)  # 255 - L, at layer size where it is cheap
-            layer8 = cv2.resize(layer8, (width, height), dst=self._scratch(1),
+            # screen over f darkened by d: 255 - (255 - d f)(255 - L) / 255, which is
+            # L + f * d (255 - L) / 255: both terms made at layer size, where they are
+            # cheap (d may vary per pixel), then one multiply and one add at full size
+            light8 = cv2.merge([cv2.convertScaleAbs(plane, alpha=255.0) for plane in light])
+            through = [cv2.convertScaleAbs(plane, alpha=-255.0, beta=255.0) for plane in light]
+            if isinstance(darken, np.ndarray):
+                through = [cv2.multiply(c, darken, dtype=cv2.CV_8U) for c in
+                           (plane.astype(np.float32) for plane in through)]
+            elif darken < 1.0:
+                through = [cv2.convertScaleAbs(c, alpha=darken) for c in through]
+            keep8 = cv2.resize(cv2.merge(through), (width, height), dst=self._scratch(1),
+                               interpolation=cv2.INTER_LINEAR)
+            light8 = cv2.resize(light8, (width, height), dst=self._scratch(2),
                                 interpolation=cv2.INTER_LINEAR)
-            inverse = cv2.bitwise_not(out, dst=self._scratch(2))
-            if darken < 1.0:
-                # darkening f by d is, on the inverse, 255 - d * (255 - inverse)
-                cv2.convertScaleAbs(inverse, dst=inverse, alpha=darken,
-                                    beta=255.0 * (1.0 - darken))
-            cv2.multiply(inverse, layer8, dst=inverse, scale=1.0 / 255.0)
-            return cv2.bitwise_not(inverse)
+            kept = cv2.multiply(out, keep8, dst=keep8, scale=1.0 / 255.0)
+            return cv2.add(kept, light8)
         if light is not None:
             lw, lh = self.layer_size
             fog = _resize(fog, lw, lh)
@@ -758,14 +803,19 @@ class Effects:
         kept = cv2.multiply(out, keep8, dst=keep8, scale=1.0 / 255.0)
         return cv2.add(kept, add8)
 
-    def _fog_terms(self, fog: np.ndarray, darken: float, light: list[np.ndarray] | None
-                   ) -> tuple[np.ndarray, np.ndarray]:
+    def _fog_terms(self, fog: np.ndarray, darken: float | np.ndarray,
+                   light: list[np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
         """With fog, out = f * keep + add (RGB uint8, 255 = 1, at fog's size): darken, then
         a blend toward the fog colour (opacity fog), then the light layer screened over it.
 
         Composed with cv2's uint8 arithmetic: the frame is uint8 in the end, and these
         operations cost a fraction of numpy's float temporaries at this size."""
-        keep_mono = cv2.convertScaleAbs(fog, alpha=-255.0 * darken, beta=255.0 * darken)
+        if isinstance(darken, np.ndarray):
+            if darken.shape != fog.shape:
+                darken = _resize(darken, fog.shape[1], fog.shape[0])
+            keep_mono = cv2.convertScaleAbs((1.0 - fog) * darken, alpha=255.0)
+        else:
+            keep_mono = cv2.convertScaleAbs(fog, alpha=-255.0 * darken, beta=255.0 * darken)
         keep = cv2.merge([keep_mono] * 3)
         add = cv2.merge([cv2.convertScaleAbs(fog, alpha=255.0 * float(c))
                          for c in self._fog_colour])
