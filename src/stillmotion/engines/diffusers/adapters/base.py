@@ -44,6 +44,20 @@ class Adapter(Protocol):
         ...
 
 
+class AdapterDefaults:
+    """What most families share: any size on their multiples, nothing kept in float32,
+    movement_amplitude carried by the prompt's words rather than a knob of their own."""
+
+    full_precision: tuple[str, ...] = ()
+    negative_prompt = ""
+
+    def fixed_size(self, pipe: Any) -> tuple[int, int] | None:
+        return None
+
+    def conditioning(self, amplitude: str) -> dict[str, Any]:
+        return {}
+
+
 def step_callback(on_step: StepFn) -> Callable[..., dict[str, Any]]:
     """diffusers' callback_on_step_end, reporting each finished step. Whatever `on_step`
     raises (RenderStopped) leaves the denoising loop at once: no decode of a cancelled job."""

@@ -17,20 +17,23 @@ from typing import Any
 import numpy as np
 import PIL.Image
 
-from stillmotion.engines.diffusers.adapters.base import StepFn, first_video, step_callback
+from stillmotion.engines.diffusers.adapters.base import (
+    AdapterDefaults,
+    StepFn,
+    first_video,
+    step_callback,
+)
 from stillmotion.engines.diffusers.plan import DiffusersPlan
 from stillmotion.engines.diffusers.profile import Profile
 
 MAX_SEQUENCE_LENGTH = 226
 
 
-class CogVideoXAdapter:
+class CogVideoXAdapter(AdapterDefaults):
     family = "cogvideox"
     pipeline_class = "CogVideoXImageToVideoPipeline"
     profile = Profile(fps=8, max_frames=49, max_area=720 * 480, steps=50, guidance=6.0)
     prompt_driven = True
-    negative_prompt = ""
-    full_precision: tuple[str, ...] = ()
 
     def spatial_multiple(self, pipe: Any) -> int:
         return int(pipe.vae_scale_factor_spatial * pipe.transformer.config.patch_size)
@@ -44,9 +47,6 @@ class CogVideoXAdapter:
             return None
         scale = pipe.vae_scale_factor_spatial
         return int(config.sample_width * scale), int(config.sample_height * scale)
-
-    def conditioning(self, amplitude: str) -> dict[str, Any]:
-        return {}
 
     def generate(self, pipe: Any, image: PIL.Image.Image, plan: DiffusersPlan,
                  generator: Any, on_step: StepFn) -> np.ndarray:

@@ -17,7 +17,12 @@ from typing import Any
 import numpy as np
 import PIL.Image
 
-from stillmotion.engines.diffusers.adapters.base import StepFn, first_video, step_callback
+from stillmotion.engines.diffusers.adapters.base import (
+    AdapterDefaults,
+    StepFn,
+    first_video,
+    step_callback,
+)
 from stillmotion.engines.diffusers.plan import DiffusersPlan
 from stillmotion.engines.diffusers.profile import Profile
 
@@ -27,13 +32,12 @@ MAX_SEQUENCE_LENGTH = 128
 LTX_MIN_MULTIPLE = 32  # the pipeline refuses other sizes, whatever its VAE
 
 
-class LtxAdapter:
+class LtxAdapter(AdapterDefaults):
     family = "ltx"
     pipeline_class = "LTXImageToVideoPipeline"
     profile = Profile(fps=24, max_frames=257, max_area=768 * 512, steps=40, guidance=3.0)
     prompt_driven = True
     negative_prompt = "worst quality, inconsistent motion, blurry, jittery, distorted"
-    full_precision: tuple[str, ...] = ()
 
     def spatial_multiple(self, pipe: Any) -> int:
         compression = pipe.vae_spatial_compression_ratio * pipe.transformer_spatial_patch_size
@@ -41,12 +45,6 @@ class LtxAdapter:
 
     def temporal_factor(self, pipe: Any) -> int:
         return int(pipe.vae_temporal_compression_ratio * pipe.transformer_temporal_patch_size)
-
-    def fixed_size(self, pipe: Any) -> tuple[int, int] | None:
-        return None
-
-    def conditioning(self, amplitude: str) -> dict[str, Any]:
-        return {}
 
     def generate(self, pipe: Any, image: PIL.Image.Image, plan: DiffusersPlan,
                  generator: Any, on_step: StepFn) -> np.ndarray:

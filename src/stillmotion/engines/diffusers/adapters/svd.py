@@ -18,7 +18,12 @@ from typing import Any
 import numpy as np
 import PIL.Image
 
-from stillmotion.engines.diffusers.adapters.base import StepFn, first_video, step_callback
+from stillmotion.engines.diffusers.adapters.base import (
+    AdapterDefaults,
+    StepFn,
+    first_video,
+    step_callback,
+)
 from stillmotion.engines.diffusers.plan import DiffusersPlan
 from stillmotion.engines.diffusers.profile import Profile
 
@@ -28,13 +33,11 @@ DECODE_CHUNK = 8
 SVD_MIN_MULTIPLE = 8  # the pipeline refuses sizes that are not multiples of 8
 
 
-class SvdAdapter:
+class SvdAdapter(AdapterDefaults):
     family = "svd"
     pipeline_class = "StableVideoDiffusionPipeline"
     profile = Profile(fps=6, max_frames=25, max_area=1024 * 576, steps=25, guidance=3.0)
     prompt_driven = False
-    negative_prompt = ""
-    full_precision: tuple[str, ...] = ()
 
     def spatial_multiple(self, pipe: Any) -> int:
         unet_down = 2 ** (len(pipe.unet.config.block_out_channels) - 1)
@@ -42,9 +45,6 @@ class SvdAdapter:
 
     def temporal_factor(self, pipe: Any) -> int:
         return 1
-
-    def fixed_size(self, pipe: Any) -> tuple[int, int] | None:
-        return None
 
     def conditioning(self, amplitude: str) -> dict[str, Any]:
         return {"motion_bucket_id": MOTION_BUCKET[amplitude],

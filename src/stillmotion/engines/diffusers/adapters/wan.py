@@ -17,14 +17,19 @@ from typing import Any
 import numpy as np
 import PIL.Image
 
-from stillmotion.engines.diffusers.adapters.base import StepFn, first_video, step_callback
+from stillmotion.engines.diffusers.adapters.base import (
+    AdapterDefaults,
+    StepFn,
+    first_video,
+    step_callback,
+)
 from stillmotion.engines.diffusers.plan import DiffusersPlan
 from stillmotion.engines.diffusers.profile import Profile
 
 MAX_SEQUENCE_LENGTH = 512
 
 
-class WanAdapter:
+class WanAdapter(AdapterDefaults):
     family = "wan"
     pipeline_class = "WanImageToVideoPipeline"
     profile = Profile(fps=16, max_frames=81, max_area=832 * 480, steps=40, guidance=5.0)
@@ -42,12 +47,6 @@ class WanAdapter:
 
     def temporal_factor(self, pipe: Any) -> int:
         return int(pipe.vae_scale_factor_temporal)
-
-    def fixed_size(self, pipe: Any) -> tuple[int, int] | None:
-        return None
-
-    def conditioning(self, amplitude: str) -> dict[str, Any]:
-        return {}
 
     def generate(self, pipe: Any, image: PIL.Image.Image, plan: DiffusersPlan,
                  generator: Any, on_step: StepFn) -> np.ndarray:
