@@ -38,9 +38,17 @@ def test_native_size_follows_the_resolution_class_up_to_the_models_budget() -> N
     wan480 = 832 * 480
     small = native_size(640, 360, wan480, 16)
     large = native_size(1280, 720, wan480, 16)
-    assert small[0] * small[1] < large[0] * large[1]
-    assert large == (832, 464) or large[0] * large[1] <= wan480  # never past the model
+    assert small[0] * small[1] < large[0] * large[1] <= wan480  # never past the model
     assert native_size(1920, 1080, 1024 * 576, 64) == (1024, 576)  # SVD's own size
+
+
+@pytest.mark.parametrize("max_area,multiple", [(832 * 480, 16), (768 * 512, 32)])
+def test_sixteen_by_nine_is_kept_within_one_percent(max_area: int, multiple: int) -> None:
+    """A coarse multiple (LTX's 32) still finds a near-exact 16:9 (800x448), rather than
+    the nearest-area size with a 4% stretch (832x448)."""
+    for out in ((1280, 720), (1920, 1080), (720, 1280)):
+        width, height = native_size(*out, max_area, multiple)
+        assert abs(width / height / (out[0] / out[1]) - 1) < 0.01, (out, width, height)
 
 
 @pytest.mark.parametrize("duration,fps,max_frames,factor,expected", [

@@ -237,3 +237,8 @@ def test_a_fixed_size_model_is_stretched_to_its_size_and_back(
     frames = list(engine.frames(plan, portrait))
     assert len(frames) == 96 and frames[-1].shape == (height, width, 3)
     assert np.array_equal(frames[0], resize_to(portrait, width, height))
+    # its length is learned too: one frame count for every duration, retimed to the clip
+    length = engine.loaded.adapter.fixed_frames(engine.loaded.pipe)
+    assert length is not None
+    for duration in (4, 8):
+        assert engine.plan(request_for(duration=duration), CHELSEA).native_frames == length

@@ -61,7 +61,7 @@ class DiffusersEngine:
             width, height, request.duration, max_area=profile.max_area,
             multiple=adapter.spatial_multiple(pipe), fps=profile.fps,
             max_frames=profile.max_frames, temporal_factor=adapter.temporal_factor(pipe),
-            fixed=adapter.fixed_size(pipe))
+            fixed=adapter.fixed_size(pipe), fixed_frames=adapter.fixed_frames(pipe))
         direction = read(request.prompt, request.duration)
         amplitude = amplitude_of(request.movement_amplitude, direction)
         prompt = enrich(request.prompt, direction, amplitude) if adapter.prompt_driven else ""

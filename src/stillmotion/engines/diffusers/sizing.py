@@ -24,26 +24,32 @@ class NativeShape:
 
 
 def native_size(out_width: int, out_height: int, max_area: int, multiple: int) -> tuple[int, int]:
-    """A size on `multiple`s with an area of about min(max_area, output area), but at least
-    MIN_AREA_SHARE of max_area, whose aspect is the nearest to the output's.
+    """A size on `multiple`s within a pixel budget of min(max_area, output area), but at
+    least MIN_AREA_SHARE of max_area, as close to the output's aspect as the multiples allow.
 
-    Of the sizes one multiple either side of the ideal, the one with the closest aspect
-    within the budget wins (the larger on a tie); conforming resizes the small aspect
-    error back exactly.
+    Heights down to 3/4 of the ideal are tried, each with the widths either side of its
+    aspect; the score weighs aspect error four times as much as budget left unused,
+    because conforming resizes an aspect error back (a stretch) while a smaller size only
+    loses detail. (LTX at 720p 16:9, on 32 px: 800x448, not 832x448 at 4% stretch.)
     """
     area = min(max_area, max(out_width * out_height, max_area * MIN_AREA_SHARE))
     aspect = out_width / out_height
-    ideal_w = math.sqrt(area * aspect)
-    ideal_h = ideal_w / aspect
-
-    def around(side: float) -> list[int]:
-        low = max(multiple, int(side // multiple) * multiple)
-        return [low, low + multiple]
-
-    candidates = [(w, h) for w in around(ideal_w) for h in around(ideal_h) if w * h <= area]
+    ideal_h = math.sqrt(area / aspect)
+    lowest = max(1, math.floor(ideal_h * 0.75 / multiple))
+    candidates = []
+    for h in range(lowest * multiple, int(ideal_h // multiple + 1) * multiple + 1, multiple):
+        w_low = max(multiple, int(h * aspect // multiple) * multiple)
+        for w in (w_low, w_low + multiple):
+            if w * h <= area:
+                candidates.append((w, h))
     if not candidates:  # the budget is under one multiple squared: the smallest size
         return multiple, multiple
-    return min(candidates, key=lambda s: (abs(math.log(s[0] / s[1] / aspect)), -s[0] * s[1]))
+
+    def cost(size: tuple[int, int]) -> float:
+        w, h = size
+        return abs(math.log(w / h / aspect)) + 0.25 * abs(math.log(w * h / area))
+
+    return min(candidates, key=cost)
 
 
 def native_frames(duration: int, fps: int, max_frames: int, temporal_factor: int) -> int:
@@ -56,9 +62,11 @@ def native_frames(duration: int, fps: int, max_frames: int, temporal_factor: int
 
 def native_shape(out_width: int, out_height: int, duration: int, *, max_area: int,
                  multiple: int, fps: int, max_frames: int, temporal_factor: int,
-                 fixed: tuple[int, int] | None = None) -> NativeShape:
-    """`fixed`: the model makes one size only; it is used whatever the output's aspect (the
-    photo is stretched to it and conforming stretches the frames back)."""
+                 fixed: tuple[int, int] | None = None,
+                 fixed_frames: int | None = None) -> NativeShape:
+    """`fixed`, `fixed_frames`: the model makes one size, or one length, only; it is used
+    whatever the output (the photo is stretched to the size and conforming stretches the
+    frames back; one length is retimed to any duration)."""
     width, height = fixed or native_size(out_width, out_height, max_area, multiple)
-    frames = native_frames(duration, fps, max_frames, temporal_factor)
+    frames = fixed_frames or native_frames(duration, fps, max_frames, temporal_factor)
     return NativeShape(width, height, frames, (frames - 1) / duration)

@@ -36,6 +36,10 @@ class Adapter(Protocol):
         """The one size the loaded model can make, if it has only one."""
         ...
 
+    def fixed_frames(self, pipe: Any) -> int | None:
+        """The one frame count the loaded model makes well, if it has only one."""
+        ...
+
     def conditioning(self, amplitude: str) -> dict[str, Any]: ...
 
     def generate(self, pipe: Any, image: PIL.Image.Image, plan: DiffusersPlan,
@@ -52,6 +56,9 @@ class AdapterDefaults:
     negative_prompt = ""
 
     def fixed_size(self, pipe: Any) -> tuple[int, int] | None:
+        return None
+
+    def fixed_frames(self, pipe: Any) -> int | None:
         return None
 
     def conditioning(self, amplitude: str) -> dict[str, Any]:

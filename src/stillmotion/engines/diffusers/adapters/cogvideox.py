@@ -4,8 +4,10 @@
    (720x480) and cannot generate any other: the photo is resized to it (not cropped, so
    the framing stays the photo's) and conforming resizes back, undoing the stretch.
    CogVideoX 1.5 uses rotary embeddings only: multiples of 16 within its pixel budget.
-2. Frames: k * 4 + 1 at 8 fps, up to 49 (1.0; a 1.5 checkpoint's stillmotion.json sets
-   "fps": 16, "max_frames": 81).
+2. Frames: 1.0's embeddings are learned for 49 frames (6 s at 8 fps) too, and other
+   counts replace them with sines the model never saw: it always makes 49, and retiming
+   plays them over 4 or 8 s. A 1.5 checkpoint makes k * 4 + 1 at its profile's rate (its
+   stillmotion.json sets "fps": 16, "max_frames": 81).
 3. movement_amplitude and the camera: words in the prompt (the engine enriches it).
 4. Call: the card's guidance 6 with dynamic classifier-free guidance, 50 steps.
 """
@@ -47,6 +49,10 @@ class CogVideoXAdapter(AdapterDefaults):
             return None
         scale = pipe.vae_scale_factor_spatial
         return int(config.sample_width * scale), int(config.sample_height * scale)
+
+    def fixed_frames(self, pipe: Any) -> int | None:
+        config = pipe.transformer.config
+        return int(config.sample_frames) if config.use_learned_positional_embeddings else None
 
     def generate(self, pipe: Any, image: PIL.Image.Image, plan: DiffusersPlan,
                  generator: Any, on_step: StepFn) -> np.ndarray:
