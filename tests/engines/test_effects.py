@@ -10,6 +10,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 import pytest
+import skimage.data as skdata
 
 from stillmotion.engines.base import RenderRequest
 from stillmotion.engines.motion import MotionEngine, MotionPlan
@@ -155,11 +156,45 @@ def test_light_brightens_near_its_corner_more_than_far_from_it(name: str) -> Non
     assert float(gain.min()) >= 0.0  # light only adds
 
 
+def lake(name: str = "chelsea", horizon: float = 0.7) -> np.ndarray:
+    """A real photo standing over water: below `horizon` its own reflection, smeared
+    sideways and striped by ripples, darkened, as a lake shows what stands on its shore.
+    (The sample photos have no water in them.)"""
+    image = photo(name)
+    h = image.shape[0]
+    cut = round(h * horizon)
+    below = image[:cut][::-1][: h - cut].astype(np.float32)
+    below = cv2.blur(below, (15, 1))
+    rows = np.arange(h - cut, dtype=np.float32)[:, None, None]
+    below = np.clip(below * (0.8 + 0.04 * np.sin(rows / 1.1)), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(np.vstack([image[:cut], below]))
+
+
+def test_water_is_guessed_conservatively() -> None:
+    """None of the sample photos shows water: the water mask stays (nearly) empty on all
+    of them, where it used to shimmer a night sky above the horizon (rocket: 11.5% of the
+    frame above 0.5), a garage floor (motorcycle: 10.9%), a cat's blurred backdrop (2.6%)
+    and a black coat (camera: 1.7%). On a lake it still finds the water, below the
+    shore only."""
+    for name in ("astronaut", "chelsea", "coffee", "rocket", "camera", "motorcycle"):
+        image = (np.ascontiguousarray(skdata.stereo_motorcycle()[0]) if name == "motorcycle"
+                 else photo(name))
+        effects, _ = effects_for(image, (), ("water",))
+        mask = effects.motion_mask("water")
+        assert float((mask > 0.5).mean()) < 0.025, name
+        assert float((mask > 0.05).mean()) < 0.06, name
+    effects, _ = effects_for(lake(), (), ("water",))
+    mask = effects.motion_mask("water")
+    shore = round(mask.shape[0] * 0.7)
+    assert float((mask[shore:] > 0.5).mean()) > 0.15
+    assert float((mask[: shore - 4] > 0.05).mean()) < 0.05
+
+
 @pytest.mark.parametrize(("name", "motion"), [("rocket", "clouds"), ("camera", "clouds"),
-                                              ("rocket", "water"), ("chelsea", "leaves"),
+                                              ("lake", "water"), ("chelsea", "leaves"),
                                               ("astronaut", "breathing")])
 def test_local_motion_moves_where_it_belongs_and_nowhere_else(name: str, motion: str) -> None:
-    image = photo(name)
+    image = lake() if name == "lake" else photo(name)
     plan = plan_for(image, f"static camera, {motion}")
     assert plan.motions == (motion,) and plan.move == "static"
     clip = frames(image, plan)

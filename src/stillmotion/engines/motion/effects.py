@@ -5,7 +5,8 @@ Two kinds of life are added to each rendered frame:
 * **Local motion** (`motions`: water, clouds, leaves, wind, hair, breathing): a smooth,
   looping displacement field (sums of travelling sinusoids whose frequencies are whole
   cycles per clip, so the clip loops) restricted by a feathered mask to where that motion
-  belongs: water to smooth, horizontal-ish or bluish regions low in the frame, clouds to
+  belongs: water (guessed conservatively) to regions low in the frame, below a horizon,
+  with horizontal streaks and the sky's colour or a blue one, clouds to
   the untextured upper part (sky), foliage and wind to textured regions away from the
   subject, hair to the subject's border, breathing to the subject itself (a 0.25 Hz scale
   pulse). The field is computed on a grid of ~90 rows whatever the frame size. In the
@@ -480,12 +481,37 @@ class Effects:
             horizontal = np.zeros_like(rows)
             blue = np.zeros_like(rows)
         smooth = 1.0 - _smoothstep(0.15, 0.5, texture)
+        # Smooth ground that runs on, without a break, into the top of the picture is
+        # sky, a wall or a blurred backdrop seen low in the frame, not water: water lies
+        # below a horizon (a shore, a skyline: something textured across it)
+        open_to_top = np.zeros_like(rows)
+        mirrors_sky = np.zeros_like(rows)
+        if self._small is not None:
+            # water mirrors the sky: its colour is near that of the picture's top (CIELAB
+            # as OpenCV scales it, 8-bit), or it is blue
+            lab = cv2.cvtColor(self._small, cv2.COLOR_RGB2LAB).astype(np.float32)
+            sky = np.median(lab[: max(1, round(0.15 * h))].reshape(-1, 3), axis=0)
+            distance = np.linalg.norm(lab - sky, axis=-1)
+            mirrors_sky = np.maximum(1.0 - _smoothstep(12.0, 30.0, distance), blue)
+            count, labels = cv2.connectedComponents((smooth > 0.5).astype(np.uint8),
+                                                    connectivity=4)
+            top = np.unique(np.asarray(labels)[: max(1, round(0.08 * h))])
+            top = top[top > 0]
+            if count > 1 and len(top):
+                reached = np.isin(np.asarray(labels), top).astype(np.float32)
+                open_to_top = np.asarray(cv2.GaussianBlur(reached, (0, 0), feather),
+                                         np.float32)
         free = 1.0 - subject
         masks: dict[str, np.ndarray] = {}
         for name in self.motions:
             if name == "water":
-                mask = _smoothstep(0.45, 0.68, rows) * smooth * (
-                    0.2 + 0.4 * horizontal + 0.4 * blue) * free
+                # conservative: a wrong guess shimmers a floor, a coat or the sky, which
+                # looks broken, while a missed lake merely stays still. Low in the frame,
+                # smooth, with the horizontal streaks of reflections and ripples (required,
+                # not one cue among others: a flat dark coat has none), mirroring the sky's
+                # colour (a grey floor does not), below a horizon
+                mask = np.minimum(1.0, 2.0 * _smoothstep(0.45, 0.68, rows) * horizontal
+                                  * mirrors_sky * free * (1.0 - open_to_top))
             elif name == "clouds":
                 mask = (1 - _smoothstep(0.35, 0.62, rows)) * smooth * free * bright \
                     * (1 - _smoothstep(0.45, 0.8, self._depth))
