@@ -337,23 +337,27 @@ def test_renderer_motion_field_moves_what_each_pixel_shows() -> None:
 
 
 def test_rain_streaks_show_on_bright_places_as_on_dark_ones() -> None:
-    """Rain's streaks are as visible over a bright sky as over a dark coat: light streaks
-    are screened over dark places, and over bright ones (where screening adds almost
-    nothing) the streaks darken instead. Measured as the fine detail rain adds (its change
-    to the frame, high-passed) on flat bright and flat dark parts of the camera photo:
-    0.42 as much on the bright sky as on the coat when rain only screened."""
-    image = photo("camera")
-    effects, base = effects_for(image, ("rain",))
-    before = luma(base)
-    flat = local_contrast(base) < 4.0
-    bright, dark = flat & (before > 190), flat & (before < 70)
-    assert bright.mean() > 0.05 and dark.mean() > 0.05
-    detail: dict[str, list[float]] = {"bright": [], "dark": []}
-    for index in (30, 50, 70):
-        change = luma(effects.apply(base, index)) - before
-        fine = np.abs(change - cv2.GaussianBlur(change, (0, 0), 4))
-        detail["bright"].append(float(fine[bright].mean()))
-        detail["dark"].append(float(fine[dark].mean()))
-    on_bright, on_dark = float(np.mean(detail["bright"])), float(np.mean(detail["dark"]))
-    assert on_dark > 0.5, on_dark  # the light streaks are still there
-    assert on_bright > 0.7 * on_dark, (on_bright, on_dark)
+    """Rain's streaks are about as visible over a bright sky or a grey floor as over a dark
+    coat: light streaks are screened over dark places, and over bright ones (where
+    screening adds almost nothing) the streaks darken instead. Measured as the fine detail
+    rain adds (its change to the frame, high-passed) on flat dark (luma < 70), mid (150-180)
+    and bright (> 190) parts of two photos, against the dark parts'. Screening alone: 0.41
+    on camera's bright sky; a slow light-to-dark ramp: 0.37 on its mid greys."""
+    for name in ("camera", "motorcycle"):
+        image = (np.ascontiguousarray(skdata.stereo_motorcycle()[0]) if name == "motorcycle"
+                 else photo(name))
+        effects, base = effects_for(image, ("rain",))
+        before = luma(base)
+        flat = local_contrast(base) < 4.0
+        bands = {"dark": flat & (before < 70), "mid": flat & (before >= 150) & (before < 180),
+                 "bright": flat & (before >= 190)}
+        assert all(band.mean() > 0.015 for band in bands.values()), name
+        detail: dict[str, list[float]] = {band: [] for band in bands}
+        for index in (30, 50, 70):
+            change = luma(effects.apply(base, index)) - before
+            fine = np.abs(change - cv2.GaussianBlur(change, (0, 0), 4))
+            for band, where in bands.items():
+                detail[band].append(float(fine[where].mean()))
+        on = {band: float(np.mean(values)) for band, values in detail.items()}
+        assert on["dark"] > 0.5, (name, on)  # the light streaks are still there
+        assert on["mid"] > 0.6 * on["dark"] and on["bright"] > 0.6 * on["dark"], (name, on)
