@@ -161,7 +161,8 @@ class Effects:
         # the photo's local brightness as rain's streaks see it (RAIN_BRIGHT), at the
         # depth map's size, followed with the camera like it; None without the photo
         self._bright8_0: np.ndarray | None = None
-        self._rain_bright: np.ndarray | None = None  # its weight at layer size, per pose
+        # per pose, at layer size: (1 - weight, weight), uint8 (255 = 1)
+        self._rain_bright: tuple[np.ndarray, np.ndarray] | None = None
         if small is not None and "rain" in self.effects:
             gray = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (0, 0), 1.5)
             dh, dw = self._depth8_0.shape
@@ -722,24 +723,24 @@ class Effects:
 
     # -- the frame ---------------------------------------------------------------------
 
-    def _rain_weight(self) -> np.ndarray | None:
-        """How far each layer pixel's rain is a dark streak rather than a light one (0..1,
-        float32 at layer size), from the photo's brightness at the current pose."""
+    def _rain_weight(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """How far each layer pixel's rain is a light streak and how far a dark one: (1 - w,
+        w), uint8 at layer size (255 = 1), w from the photo's brightness at the current
+        pose (made once per pose)."""
         if self._bright8 is None:
             return None
         if self._rain_bright is None:
             lw, lh = self.layer_size
-            self._rain_bright = cv2.resize(self._bright8, (lw, lh),
-                                           interpolation=cv2.INTER_LINEAR).astype(
-                                               np.float32) * np.float32(1 / 255)
+            weight = cv2.resize(self._bright8, (lw, lh), interpolation=cv2.INTER_LINEAR)
+            self._rain_bright = (cv2.bitwise_not(weight), weight)
         return self._rain_bright
 
     def layer(self, t: float, strength: float
               ) -> tuple[list[np.ndarray] | None, float | np.ndarray, np.ndarray | None]:
         """At time t: the light layer (R, G, B float32 planes 0..1 at layer size, screened
         over the frame; adding plane by plane is ~10x cheaper than broadcasting into an RGB
-        array), a darkening factor for the frame (a number, or per pixel at layer size
-        where rain draws dark streaks) and the fog's opacity (field size)."""
+        array), a darkening factor for the frame (a number, or per pixel where rain draws
+        dark streaks: uint8 at layer size, 255 = 1) and the fog's opacity (field size)."""
         lw, lh = self.layer_size
         planes = [np.zeros((lh, lw), np.float32) for _ in range(3)]
         drawn = False
@@ -753,13 +754,19 @@ class Effects:
         for name in self.effects:
             if name == "rain":
                 streaks = self._rain(t, strength)
-                dark = self._rain_weight()
-                if dark is None:
+                weights = self._rain_weight()
+                darken = 1.0 - 0.1 * strength
+                if weights is None:
                     add(streaks, (0.82, 0.86, 0.92))
-                    darken = 1.0 - 0.1 * strength
                 else:
-                    add(streaks * (1.0 - dark), (0.82, 0.86, 0.92))
-                    darken = (1.0 - 0.1 * strength) * (1.0 - RAIN_DARK * streaks * dark)
+                    light, dark = weights
+                    add(cv2.multiply(streaks, light, scale=1.0 / 255.0, dtype=cv2.CV_32F),
+                        (0.82, 0.86, 0.92))
+                    # d (1 - RAIN_DARK streaks w), as uint8 (255 = 1) in one pass
+                    taken = cv2.multiply(streaks, dark, scale=RAIN_DARK / 255.0,
+                                         dtype=cv2.CV_32F)
+                    darken = cv2.convertScaleAbs(taken, alpha=-255.0 * darken,
+                                                 beta=255.0 * darken)
             elif name == "snow":
                 add(self._snow(t, strength), (0.96, 0.97, 1.0))
             elif name == "embers":
@@ -809,8 +816,7 @@ class Effects:
             light8 = cv2.merge([cv2.convertScaleAbs(plane, alpha=255.0) for plane in light])
             through = [cv2.convertScaleAbs(plane, alpha=-255.0, beta=255.0) for plane in light]
             if isinstance(darken, np.ndarray):
-                through = [cv2.multiply(c, darken, dtype=cv2.CV_8U) for c in
-                           (plane.astype(np.float32) for plane in through)]
+                through = [cv2.multiply(c, darken, scale=1.0 / 255.0) for c in through]
             elif darken < 1.0:
                 through = [cv2.convertScaleAbs(c, alpha=darken) for c in through]
             keep8 = cv2.resize(cv2.merge(through), (width, height), dst=self._scratch(1),
@@ -842,7 +848,8 @@ class Effects:
         if isinstance(darken, np.ndarray):
             if darken.shape != fog.shape:
                 darken = _resize(darken, fog.shape[1], fog.shape[0])
-            keep_mono = cv2.convertScaleAbs((1.0 - fog) * darken, alpha=255.0)
+            clear = cv2.convertScaleAbs(fog, alpha=-255.0, beta=255.0)
+            keep_mono = cv2.multiply(clear, darken, scale=1.0 / 255.0)
         else:
             keep_mono = cv2.convertScaleAbs(fog, alpha=-255.0 * darken, beta=255.0 * darken)
         keep = cv2.merge([keep_mono] * 3)
