@@ -30,7 +30,8 @@ from pathlib import Path
 from PIL import Image
 from skimage import data as skdata
 
-from stillmotion.engines import RenderRequest, load_engine
+from stillmotion.engines import RenderRequest
+from stillmotion.engines.motion import MotionEngine
 from stillmotion.media.images import decode_rgb
 from stillmotion.music import make_music, plan_for, preload
 from stillmotion.pipeline import EncoderOptions, render_to_file
@@ -56,7 +57,7 @@ def render_once(bgm: bool, resolution: str, data: bytes, width: int, height: int
     request = RenderRequest(prompt=PROMPT, duration=4, resolution=resolution,
                             movement_amplitude="auto", seed=SEED, image_width=width,
                             image_height=height, bgm=bgm)
-    engine = load_engine("motion")
+    engine = MotionEngine()
     wall, cpu = time.perf_counter(), time.process_time()
     render_to_file(engine, request, data, out, EncoderOptions())
     return time.perf_counter() - wall, time.process_time() - cpu
