@@ -139,7 +139,7 @@ def retiming_errors() -> dict[str, float]:
     photo = np.ascontiguousarray(skdata.astronaut())
     truth = []
     for t in range(97):  # 4 s at 24 fps: 1.5 px right and 0.75 px down per frame
-        shift = np.float32([[1, 0, -1.5 * t - 20], [0, 1, -0.75 * t - 20]])
+        shift = np.array([[1, 0, -1.5 * t - 20], [0, 1, -0.75 * t - 20]], np.float32)
         truth.append(cv2.warpAffine(photo, shift, (320, 240), flags=cv2.INTER_LINEAR))
     sparse = truth[::3]
 

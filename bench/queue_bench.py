@@ -105,7 +105,11 @@ def _idle_worker(url: str | None, data_dir: str, poll_s: float, listen: bool, na
 
     store = _store(url, data_dir, poll_interval_s=poll_s, listen_notify=listen)
     stop = threading.Event()  # Wakeup's stop; set when the parent says so
-    threading.Thread(target=lambda: (stop_all.wait(), stop.set()), daemon=True).start()
+    def relay() -> None:
+        stop_all.wait()
+        stop.set()
+
+    threading.Thread(target=relay, daemon=True).start()
     wakeup = Wakeup(store.engine, stop, listen=store.settings.listen_notify)
     store.ping()
     wakeup.wait(0.001)  # connects and LISTENs (PostgreSQL with NOTIFY) before we start
@@ -410,16 +414,16 @@ def report(args: argparse.Namespace, throughput: dict[tuple[str, int], list[Thro
     ]
     p50: dict[str, float] = {}
     for config in waits:
-        runs = latency[config.label]
-        p50s = [r.pct(50) for r in runs]
+        rounds = latency[config.label]
+        p50s = [r.pct(50) for r in rounds]
         p50[config.label] = median(p50s)
         lines.append(
             f"| {config.label} | {p50[config.label]:.1f} | "
-            f"{median([r.pct(99) for r in runs]):.1f} | "
-            f"{median([max(r.latencies_ms) for r in runs]):.1f} | "
+            f"{median([r.pct(99) for r in rounds]):.1f} | "
+            f"{median([max(r.latencies_ms) for r in rounds]):.1f} | "
             f"{min(p50s):.1f}-{max(p50s):.1f} | "
-            f"{median([statistics.median(r.row_ms) for r in runs]):.0f} | "
-            f"{median([statistics.median(r.submit_ms) for r in runs]):.1f} |")
+            f"{median([statistics.median(r.row_ms) for r in rounds]):.0f} | "
+            f"{median([statistics.median(r.submit_ms) for r in rounds]):.1f} |")
     notify, pg_poll = waits[-1].label, waits[-2].label
     lines += ["", "Ratios (medians):", ""]
     for config in waits[:-1]:

@@ -192,7 +192,8 @@ def our_plan(photo: Path) -> Any:
 
 def plan_zoom(plan: Any) -> float:
     """The largest zoom of our shot (MotionPlan.zoom_max, or .zoom in older plans)."""
-    return float(getattr(plan, "zoom_max", None) or getattr(plan, "zoom", 1.0))
+    zoom: Any = getattr(plan, "zoom_max", None) or getattr(plan, "zoom", 1.0)
+    return float(zoom)
 
 
 def plan_target(plan: Any) -> Any:

@@ -332,7 +332,7 @@ class DecodedVideo:
 
 def decode_video(data: bytes) -> DecodedVideo:
     """Decode an MP4 completely with PyAV, frames as RGB (BT.601, as the file is tagged)."""
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         stream = container.streams.video[0]
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
         return DecodedVideo(
