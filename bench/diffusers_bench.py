@@ -94,7 +94,7 @@ def timed(fn: Callable[[], Any]) -> float:
 
 
 def measure(family: str, work: Path, runs: int, steps: int, device: str,
-            dtype: str) -> dict[str, Any]:
+            dtype: Any) -> dict[str, Any]:
     model = save_tiny(family, work / family)
     engine = DiffusersEngine(Settings(engine="diffusers", diffusers_model=str(model),
                                       diffusers_device=device, diffusers_dtype=dtype,

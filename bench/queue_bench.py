@@ -58,7 +58,8 @@ from bench.render_bench import (
 
 SECTION = "queue_bench"
 OWNER = "bench"
-NO_QUOTAS = dict(submits_per_minute_per_key=0, open_tasks_per_key=0, max_queued_tasks=0)
+NO_QUOTAS: dict[str, Any] = dict(submits_per_minute_per_key=0, open_tasks_per_key=0,
+                                 max_queued_tasks=0)
 SPAWN = mp.get_context("spawn")  # workers are separate processes, as `serve` starts them
 
 
