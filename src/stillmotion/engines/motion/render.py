@@ -34,6 +34,7 @@ import numpy as np
 
 from stillmotion.engines.motion import layers, projection
 from stillmotion.engines.motion.camera import Pose
+from stillmotion.media.resize import resize_to
 
 FIELD_STEP = 4  # the displacement field is computed on a grid this much coarser
 # Up to this deepest zoom, the detail level alone serves every frame after frame 0:
@@ -41,16 +42,6 @@ FIELD_STEP = 4  # the displacement field is computed on a grid this much coarser
 # luma on the sample photos (no visible step after frame 0), at half the cost of blending
 # two levels. Deeper shots blend the levels, where bilinear would start to alias.
 SINGLE_LEVEL_MAX_ZOOM = 1.5
-
-
-def resize_to(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Area averaging when shrinking (no aliasing), bicubic when enlarging."""
-    h, w = image.shape[:2]
-    if (w, h) == (width, height):
-        return image
-    shrinking = width * height <= w * h
-    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
-    return cv2.resize(image, (width, height), interpolation=interpolation)
 
 
 class FrameRenderer:
