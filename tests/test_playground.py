@@ -11,7 +11,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import av
@@ -223,3 +223,36 @@ def test_the_api_reference_renders_offline(browser: Browser, site: Server,
     assert elsewhere == []
     docs.screenshot(path=shots / "7-docs.png")
     context.close()
+
+
+def test_a_diffusers_render_shows_what_the_model_was_asked(
+        browser: Browser, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path,
+        shots: Path, tiny_model: Callable[[str], Path]) -> None:
+    """With the diffusers engine (a tiny LTX model on the CPU) the plan names the model,
+    its native clip, the camera the prompt asked for and the prompt it was given."""
+    server = Server(tmp_path_factory.mktemp("playground-diffusers"), workers=1, env={
+        "STILLMOTION_ENGINE": "diffusers", "STILLMOTION_DIFFUSERS_MODEL": str(tiny_model("ltx")),
+        "STILLMOTION_DIFFUSERS_DEVICE": "cpu"}).start()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(server.base_url + "/")
+        enter_key(page, server.key)
+        image = tmp_path / "chelsea.png"
+        image.write_bytes(encode(photo("chelsea")))
+        page.set_input_files("#file", str(image))
+        wait_until(page, "!document.getElementById('preview').hidden")
+        page.fill("#prompt", "the cat blinks, pan left")
+        page.click("#submit")
+        wait_until(page, "(document.getElementById('status').textContent || '')"
+                         ".includes('Succeed')")
+        plan = page.text_content("#plan-list") or ""
+        page.screenshot(path=shots / "diffusers-done.png", full_page=True)
+    finally:
+        context.close()
+        server.close()
+    assert errors == [], f"the page raised: {errors}"
+    assert "(ltx)" in plan and "96 frames at 24 fps" in plan
+    assert "pan left" in plan and "the camera pans left" in plan

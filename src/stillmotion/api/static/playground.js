@@ -211,6 +211,12 @@ function showPlan(text, seed) {
     if (plan.effects && plan.effects.length) rows.push(["Effects", plan.effects.join(", ")]);
     if (plan.motions && plan.motions.length) rows.push(["Local motion", plan.motions.join(", ")]);
     if (plan.prompt_words && plan.prompt_words.length) rows.push(["Words understood", plan.prompt_words.join(", ")]);
+  } else if (plan && plan.family) {  // the diffusers engine: what the model was asked
+    rows.push(["Model", `${plan.model} (${plan.family}), ${plan.native_width}×${plan.native_height}, ${plan.native_frames} frames at ${plan.native_fps} fps, ${plan.steps} steps, retimed to ${plan.fps} fps`]);
+    rows.push(["Camera", (plan.camera || []).map((m) => m.replace(/_/g, " ")).join(", then ") || "the model's choice"]);
+    rows.push(["Movement", plan.movement_amplitude]);
+    if (plan.prompt) rows.push(["Prompt given to the model", plan.prompt]);
+    for (const [knob, value] of Object.entries(plan.conditioning || {})) rows.push([knob.replace(/_/g, " "), String(value)]);
   } else if (!plan) {
     rows.push(["Plan", "made when a worker starts the render"]);
   }
