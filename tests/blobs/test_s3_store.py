@@ -16,7 +16,6 @@ import pytest
 from pydantic import ValidationError
 
 from stillmotion.blobs import LocalBlobStore, StorageUnavailable, UrlSigner, make_blob_store
-from stillmotion.blobs import s3 as s3_module
 from stillmotion.blobs.s3 import MiB, S3BlobStore, parse_s3_url
 from stillmotion.config import Settings
 from tests.blobs.conftest import ACCESS_KEY, REGION, SECRET_KEY, MotoServer, keys_in
@@ -85,9 +84,10 @@ def test_small_files_go_up_in_one_request(store: S3BlobStore, s3: Any, bucket: s
     assert "-" not in head["ETag"]
 
 
-def test_delete_prefix_removes_that_folder_only(store: S3BlobStore, s3: Any, bucket: str,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(s3_module, "DELETE_BATCH", 2)  # several pages and batches
+def test_delete_prefix_removes_that_folder_only(moto: MotoServer, s3: Any, bucket: str,
+                                                tmp_path: Path) -> None:
+    # batches of 2: several pages and several DeleteObjects calls
+    store = make_store(moto.endpoint, bucket, tmp_path / "scratch", delete_batch=2)
     for name in ("a", "b", "c", "d", "e"):
         store.put_bytes(f"outputs/t1/{name}.mp4", b"x")
     store.put_bytes("outputs/t10/z.mp4", b"x")  # same leading characters, another task

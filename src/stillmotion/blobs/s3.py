@@ -46,9 +46,11 @@ class S3BlobStore:
                  secret_access_key: str | None = None,
                  addressing_style: Literal["auto", "path", "virtual"] = "auto",
                  multipart_threshold: int = 8 * MiB, multipart_chunksize: int = 8 * MiB,
+                 delete_batch: int = DELETE_BATCH,
                  ) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
+        self.delete_batch = delete_batch
         self.tmp = tmp
         tmp.mkdir(parents=True, exist_ok=True)
         # Explicit keys when configured, else boto3's own chain (env, profile, role...).
@@ -117,7 +119,7 @@ class S3BlobStore:
         kept = self.object_key(keep) if keep is not None else None
         with self._storage("delete", root):
             pages = self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=root, PaginationConfig={"PageSize": DELETE_BATCH})
+                Bucket=self.bucket, Prefix=root, PaginationConfig={"PageSize": self.delete_batch})
             for page in pages:
                 objects = [{"Key": item["Key"]} for item in page.get("Contents", [])
                            if item["Key"] != kept]
