@@ -28,6 +28,7 @@ interpolation instead of two, and the cost of a second full-frame resampling sav
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -120,7 +121,13 @@ class FrameRenderer:
                 return self._warp(level, pose)
             return self._remap(level, pose, displacement)
 
-        weight = self._detail_weight(pose.zoom)
+        return self._across_levels(pose.zoom, sample)
+
+    def _across_levels(self, zoom: float,
+                       sample: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """`sample` of level 0, of level 1, or of both blended by `_detail_weight`; one
+        place for the single-field and the layered renders."""
+        weight = self._detail_weight(zoom)
         if self.detail is None or weight <= 1e-4:
             return sample(self.base)
         if weight >= 1 - 1e-4:
@@ -155,12 +162,7 @@ class FrameRenderer:
                 np.float32(255.0) - alpha)
             return out
 
-        weight = self._detail_weight(pose.zoom)
-        if self.detail is None or weight <= 1e-4:
-            return sample(self.base)
-        if weight >= 1 - 1e-4:
-            return sample(self.detail)
-        return cv2.addWeighted(sample(self.base), 1.0 - weight, sample(self.detail), weight, 0.0)
+        return self._across_levels(pose.zoom, sample)
 
     def _front_box(self, pose: Pose, front: tuple[np.ndarray, np.ndarray],
                    ) -> tuple[int, int, int, int] | None:
