@@ -45,6 +45,7 @@ from bench.render_bench import (
     REPO,
     RESULTS,
     ProcessRun,
+    RunStats,
     command_line,
     encoder_settings,
     load_average,
@@ -64,25 +65,13 @@ STAGE_FROM = 12  # stage timings skip the ease-in, where effects are still faint
 
 
 @dataclass
-class Variant:
+class Variant(RunStats):
     key: str
     label: str
     cmd: list[str]
     out: Path
     env: dict[str, str] = field(default_factory=dict)
     runs: list[ProcessRun] = field(default_factory=list)
-
-    @property
-    def wall(self) -> float:
-        return statistics.median(r.wall_s for r in self.runs)
-
-    @property
-    def cpu(self) -> float:
-        return statistics.median(r.cpu_s for r in self.runs)
-
-    @property
-    def rss_mb(self) -> float:
-        return max(r.peak_rss_bytes for r in self.runs) / 2**20
 
 
 def request(image: np.ndarray, prompt: str, duration: int) -> Any:

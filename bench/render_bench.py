@@ -399,16 +399,11 @@ def zoompan_fidelity(mp4: Path, photo: Path, vf: str, frames: int, width: int,
 
 # --- the run ---------------------------------------------------------------------------------
 
-@dataclass
-class Variant:
-    key: str
-    label: str
-    x264: str
-    cmd: list[str]
-    out: Path
-    env: dict[str, str] = field(default_factory=dict)
-    runs: list[ProcessRun] = field(default_factory=list)
-    fidelity: Fidelity | None = None
+class RunStats:
+    """What a benchmark reports of a variant's timed runs (its `runs` field): median wall
+    and CPU seconds, and the largest peak RSS."""
+
+    runs: list[ProcessRun]
 
     @property
     def wall(self) -> float:
@@ -421,6 +416,18 @@ class Variant:
     @property
     def rss_mb(self) -> float:
         return max(r.peak_rss_bytes for r in self.runs) / 2**20
+
+
+@dataclass
+class Variant(RunStats):
+    key: str
+    label: str
+    x264: str
+    cmd: list[str]
+    out: Path
+    env: dict[str, str] = field(default_factory=dict)
+    runs: list[ProcessRun] = field(default_factory=list)
+    fidelity: Fidelity | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
