@@ -76,6 +76,14 @@ def enter_key(page: Page, key: str) -> None:
     page.press("#key", "Tab")  # the key is saved (and tasks listed) when it changes
 
 
+def choose_chelsea(page: Page, folder: Path) -> None:
+    """Pick a real photo in the file picker and wait for its preview."""
+    image = folder / "chelsea.png"
+    image.write_bytes(encode(photo("chelsea")))
+    page.set_input_files("#file", str(image))
+    wait_until(page, "!document.getElementById('preview').hidden")
+
+
 def wait_until(page: Page, script: str, timeout: float = 120) -> None:
     """Poll a page expression from Python (the page's CSP forbids Playwright's in-page
     polling, which evaluates strings)."""
@@ -91,10 +99,7 @@ def test_a_photo_becomes_a_video_that_plays_and_downloads(
         page: Page, site: Server, shots: Path, tmp_path: Path) -> None:
     page.screenshot(path=shots / "1-empty.png", full_page=True)
     enter_key(page, site.key)
-    image = tmp_path / "chelsea.png"
-    image.write_bytes(encode(photo("chelsea")))
-    page.set_input_files("#file", str(image))
-    wait_until(page, "!document.getElementById('preview').hidden")
+    choose_chelsea(page, tmp_path)
     page.fill("#prompt", "slow push in, light rain")
 
     # Resolution choices follow the duration, as the contract's rules say.
@@ -240,10 +245,7 @@ def test_a_diffusers_render_shows_what_the_model_was_asked(
     try:
         page.goto(server.base_url + "/")
         enter_key(page, server.key)
-        image = tmp_path / "chelsea.png"
-        image.write_bytes(encode(photo("chelsea")))
-        page.set_input_files("#file", str(image))
-        wait_until(page, "!document.getElementById('preview').hidden")
+        choose_chelsea(page, tmp_path)
         page.fill("#prompt", "the cat blinks, pan left")
         page.click("#submit")
         wait_until(page, "(document.getElementById('status').textContent || '')"

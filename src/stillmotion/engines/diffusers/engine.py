@@ -29,8 +29,9 @@ from stillmotion.engines.base import EngineFailure, Plan, RenderControl, RenderR
 from stillmotion.engines.diffusers.conform import conform
 from stillmotion.engines.diffusers.loader import Loaded, load
 from stillmotion.engines.diffusers.plan import DiffusersPlan
-from stillmotion.engines.diffusers.prompting import amplitude_of, camera_moves, enrich, read
+from stillmotion.engines.diffusers.prompting import amplitude_of, camera_moves, enrich
 from stillmotion.engines.diffusers.sizing import native_shape
+from stillmotion.engines.motion.director import read_prompt
 from stillmotion.media.resize import resize_to
 from stillmotion.media.sizing import output_size
 
@@ -62,7 +63,7 @@ class DiffusersEngine:
             multiple=adapter.spatial_multiple(pipe), fps=profile.fps,
             max_frames=profile.max_frames, temporal_factor=adapter.temporal_factor(pipe),
             fixed=adapter.fixed_size(pipe), fixed_frames=adapter.fixed_frames(pipe))
-        direction = read(request.prompt, request.duration)
+        direction = read_prompt(request.prompt, request.duration)
         amplitude = amplitude_of(request.movement_amplitude, direction)
         prompt = enrich(request.prompt, direction, amplitude) if adapter.prompt_driven else ""
         return DiffusersPlan(

@@ -9,7 +9,7 @@ through its own knob instead (see the adapters).
 
 from __future__ import annotations
 
-from stillmotion.engines.motion.director import Direction, read_prompt
+from stillmotion.engines.motion.director import Direction
 
 CAMERA_WORDS = {
     "push_in": "the camera pushes in", "pull_out": "the camera pulls back",
@@ -33,10 +33,6 @@ def amplitude_of(requested: str, direction: Direction) -> str:
     paces = [beat.pace for beat in direction.beats]
     pace = sum(paces) / len(paces) if paces else 1.0
     return "small" if pace < 1.0 else "large" if pace > 1.0 else "medium"
-
-
-def read(prompt: str, duration: int) -> Direction:
-    return read_prompt(prompt, duration)
 
 
 def camera_moves(direction: Direction) -> tuple[str, ...]:
