@@ -49,8 +49,8 @@ class DiffusersEngine:
     # Nearly all of a render happens before its first frame: denoising and decoding.
     upfront_share = 0.9
 
-    def __init__(self, settings: Settings | None = None, loaded: Loaded | None = None) -> None:
-        self.loaded = loaded or load(settings or Settings())
+    def __init__(self, settings: Settings) -> None:
+        self.loaded: Loaded = load(settings)
         self._after_failure = False
 
     def plan(self, request: RenderRequest, image: np.ndarray) -> DiffusersPlan:
