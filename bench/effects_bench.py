@@ -105,7 +105,9 @@ def stage_timing(photo: Path, prompt: str, repeats: int) -> dict[str, Any]:
     make = getattr(engine, "renderer", None)  # the engine's own camera (layered or not)
     renderer = (make(plan, image) if make is not None else
                 FrameRenderer(image, plan.width, plan.height, plan.zoom_max, analysis.depth,
-                              plan.focus))
+                              getattr(plan, "anchor", plan.focus)))
+    # plans that know their own poses (and anchor), or older ones that do not
+    pose_of = getattr(plan, "pose", None) or (lambda t: pose_at(plan.beats, t, plan.focus))
     effects = Effects(plan.effects, plan.motions, analysis, plan.width, plan.height, plan.seed,
                       plan.frame_count, plan.fps, image=image)
     folded = hasattr(effects, "motion_field")
@@ -113,7 +115,7 @@ def stage_timing(photo: Path, prompt: str, repeats: int) -> dict[str, Any]:
     camera, full = [], []
     for _ in range(repeats):
         for i in range(STAGE_FROM, plan.frame_count):
-            pose = pose_at(plan.beats, i / last, plan.focus)
+            pose = pose_of(i / last)
             start = time.perf_counter()
             renderer.render(pose)
             middle = time.perf_counter()

@@ -14,7 +14,6 @@ import skimage.data as skdata
 
 from stillmotion.engines.base import RenderRequest
 from stillmotion.engines.motion import MotionEngine, MotionPlan
-from stillmotion.engines.motion.camera import pose_at
 from stillmotion.engines.motion.effects import Effects
 from stillmotion.engines.motion.render import FrameRenderer
 from stillmotion.engines.motion.scene import analyse
@@ -121,7 +120,7 @@ def test_fog_stays_on_the_far_things_as_the_camera_moves(prompt: str) -> None:
     foggy = frames(image, plan)[last]
     bare = frames(image, replace(plan, effects=()))[last]
     # the photo's depth as this frame shows it: the camera's zoom and window, in the test
-    pose = pose_at(plan.beats, 1.0, plan.focus)
+    pose = plan.pose(1.0)
     depth = cv2.resize(_ENGINE.analysis(image).depth, (plan.width, plan.height))
     ax = 1.0 / pose.zoom
     matrix = np.array([[ax, 0.0, (pose.cx - 0.5 * ax) * plan.width + 0.5 * ax - 0.5],
@@ -303,7 +302,7 @@ def test_local_motion_folded_into_the_camera_matches_a_second_resampling(
     effects = Effects((), plan.motions, _ENGINE.analysis(image), plan.width, plan.height,
                       plan.seed, plan.frame_count, plan.fps, image=image)
     for index in (30, 60):
-        pose = pose_at(plan.beats, index / (plan.frame_count - 1), plan.focus)
+        pose = plan.pose(index / (plan.frame_count - 1))
         camera = renderer.render(pose)
         twice = effects.apply(camera, index, pose)
         masks = [effects.motion_mask(m) for m in plan.motions]
@@ -323,8 +322,8 @@ def test_renderer_motion_field_moves_what_each_pixel_shows() -> None:
     image = photo("chelsea")
     plan = plan_for(image, "orbit left")
     renderer = FrameRenderer(image, plan.width, plan.height, plan.zoom_max,
-                             _ENGINE.analysis(image).depth, plan.focus)
-    pose = pose_at(plan.beats, 0.6, plan.focus)
+                             _ENGINE.analysis(image).depth, plan.anchor)
+    pose = plan.pose(0.6)
     columns, rows = renderer.grid_size
     zero = np.zeros((rows, columns), np.float32)
     camera = renderer.render(pose)

@@ -10,12 +10,11 @@ import skimage.data as skdata
 
 from stillmotion.engines.base import RenderRequest
 from stillmotion.engines.motion import MotionEngine, MotionPlan
-from stillmotion.engines.motion.camera import pose_at
 from stillmotion.engines.motion.engine import layerable
 from stillmotion.engines.motion.layers import REVEAL_MARGIN
 from stillmotion.engines.motion.render import FrameRenderer
 from tests.conftest import photo, psnr
-from tests.engines.test_motion import subject_and_background_flow
+from tests.engines.test_motion import SETTLED, subject_and_background_flow
 
 # Layered parallax is off by default (MotionEngine's docstring says why); these tests
 # measure it switched on.
@@ -74,9 +73,10 @@ def test_the_plate_is_filled_only_in_the_band_the_shot_can_reveal(name: str) -> 
     # the band reaches no deeper into the subject than the shot's largest reveal
     depth = cv2.distanceTransform(subject.astype(np.uint8), cv2.DIST_L2, 5)
     assert float(depth[made.band].max()) <= renderer.reveal + REVEAL_MARGIN + 8
-    # a band, not the whole subject: 0.24 (coffee) to 0.73 (rocket, a thin subject) of it
-    # on these large truck shots at 360p
-    assert made.band.sum() < 0.8 * subject.sum()
+    # a band, not the whole subject: from a fraction of a wide subject (coffee) to 0.83
+    # of a thin one (rocket) on these truck shots at 360p, where the subject moves 0.12
+    # of the frame further than the far background
+    assert made.band.sum() < 0.9 * subject.sum()
     # the two layers blended at rest are the photo (to rounding, and where unmixing the
     # feather clipped), so the first moving frames do not jump
     alpha = made.alpha[..., None]
@@ -92,12 +92,13 @@ def registered_strip_error(image: np.ndarray, plan: MotionPlan,
     by an affine fitted to features of the background alone (RANSAC on ORB matches). A
     rubber-sheet field stretches that strip toward the subject; a rigid background plate
     keeps it where it was."""
-    end = pose_at(plan.beats, 1.0, plan.focus)
+    end = plan.pose(1.0)
     width, height = plan.width, plan.height
     base = renderer.base
     matte = cv2.resize(_ENGINE.analysis(image).matte, (width, height),
                        interpolation=cv2.INTER_NEAREST)
-    side = 1 if end.lateral[0] > 0 else -1  # the subject moves by +lateral on screen
+    # the subject moves by its lateral and held shifts on screen, against the background
+    side = 1 if end.lateral[0] + end.held[0] > 0 else -1
     reach = 12
     beyond_feather = cv2.dilate(matte, np.ones((7, 7), np.uint8)) == 0
     close = cv2.dilate(matte, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
@@ -125,16 +126,18 @@ def registered_strip_error(image: np.ndarray, plan: MotionPlan,
 
 
 def test_no_rubber_sheet_smear_beside_the_subject() -> None:
-    """The background beside the subject stays put on orbit and truck moves: measurably
-    closer to the photo than the single smooth field leaves it, on every case."""
+    """The background beside the subject stays put on truck moves: measurably closer to
+    the photo than the single smooth field leaves it, on every case. (An orbit holds the
+    ground around its subject by design, as a camera circling it sees the ground at the
+    subject's distance pivot with it, so the strip beside it is no rigid background.)"""
     ratios = []
     for name in ("astronaut", "coffee", "rocket"):
         image = rgb(name)
-        for prompt in ("truck left", "orbit right"):
+        for prompt in ("truck left", "truck right"):
             plan = plan_for(image, prompt)
             layers = _ENGINE.renderer(plan, image)
             single = FrameRenderer(image, plan.width, plan.height, plan.zoom_max,
-                                   _ENGINE.analysis(image).depth, plan.focus)
+                                   _ENGINE.analysis(image).depth, plan.anchor)
             assert layers.layers is not None and single.layers is None
             new = registered_strip_error(image, plan, layers)
             old = registered_strip_error(image, plan, single)
@@ -156,7 +159,7 @@ def test_layered_parallax_is_real(name: str, prompt: str) -> None:
     renderer = _ENGINE.renderer(plan, image)
     assert renderer.layers is not None
     frames = list(_ENGINE.frames(plan, image))
-    subject, background = subject_and_background_flow(image, frames[38:])
+    subject, background = subject_and_background_flow(image, frames[SETTLED:])
     ratio = max(subject, background) / max(1e-6, min(subject, background))
     assert ratio >= 1.5, (subject, background)
 
@@ -169,9 +172,9 @@ def test_pull_out_is_a_parallax_pull_back(name: str) -> None:
     image = rgb(name)
     plan = plan_for(image, "pull out")
     frames = list(_ENGINE.frames(plan, image))
-    last = pose_at(plan.beats, 1.0, plan.focus)
+    last = plan.pose(1.0)
     assert abs(last.zoom - 1.0) < 1e-6 and last.depth_zoom < 0
-    assert all(pose_at(plan.beats, i / 95, plan.focus).zoom >= 1.0 for i in range(96))
+    assert all(plan.pose(i / 95).zoom >= 1.0 for i in range(96))
     h, w = frames[0].shape[:2]
     matte = cv2.resize(_ENGINE.analysis(image).matte, (w, h), interpolation=cv2.INTER_NEAREST)
     # the corners, outside the ellipse where depth-weighted displacements fade to 0, and

@@ -59,13 +59,11 @@ _MOVES: dict[str, tuple[str, ...]] = {
     "pedestal_down": ("pedestal down", "crane down", "cranes down", "boom down", "booms down",
                       "jib down", "camera lowers", "descend", "descends", "descending",
                       "move down", "moves down", "lower"),
-    "orbit_left": ("orbit left", "orbits left", "arc left", "arcs left", "circle left",
-                   "orbit counterclockwise", "orbit anticlockwise"),
-    "orbit_right": ("orbit right", "orbits right", "arc right", "arcs right", "circle right",
-                    "orbit clockwise"),
+    "orbit_left": ("orbit left", "orbits left", "arc left", "arcs left", "circle left"),
+    "orbit_right": ("orbit right", "orbits right", "arc right", "arcs right", "circle right"),
     "orbit_?": ("orbit", "orbits", "orbiting", "arc shot", "arcs around", "circle around",
-                "circles around", "circling", "revolve", "revolves", "around the subject",
-                "360"),
+                "circles around", "circles", "circling", "revolve", "revolves",
+                "around the subject", "360"),
     "handheld": ("handheld", "hand-held", "hand held", "shaky cam", "shaky camera",
                  "documentary style", "found footage", "camera shake", "shaky"),
 }
@@ -96,6 +94,16 @@ _MOTIONS: dict[str, tuple[str, ...]] = {
     "clouds": ("clouds", "cloud", "cloudy", "sky", "drifting clouds"),
     "breathing": ("breathing", "breathes", "breathe", "breath", "alive", "lifelike",
                   "living portrait", "blinks", "blinking"),
+}
+# Words that give a move left open its side, anywhere in the move's clause ("tracking shot
+# to the right", "orbit around her to the left"). Clockwise is as seen from above, the
+# way an orbit is drawn on a plan: a camera in front of its subject circling clockwise
+# goes toward the camera's own left (6 o'clock -> 9 o'clock), so it is orbit left.
+_SIDES: dict[str, tuple[str, ...]] = {
+    "left": ("to the left", "to the camera's left", "leftward", "leftwards", "left",
+             "clockwise"),
+    "right": ("to the right", "to the camera's right", "rightward", "rightwards", "right",
+              "counterclockwise", "counter-clockwise", "anticlockwise", "anti-clockwise"),
 }
 _THEN = re.compile(r"\b(?:and then|then|followed by|after that|afterwards|next|finally)\b|;")
 
@@ -162,6 +170,21 @@ def _first_move(clause: str) -> tuple[str, str] | None:
     return (best[2], best[3]) if best else None
 
 
+def _side(clause: str) -> tuple[str, str] | None:
+    """The side a clause names for its move ("left" or "right") and the words, or None.
+    The earliest word wins; at one place the longest ("counterclockwise" over "clockwise",
+    which never match inside each other: matches are whole words)."""
+    best: tuple[int, int, str, str] | None = None
+    for side, phrases in _SIDES.items():
+        for phrase in phrases:
+            position = _find(clause, phrase)
+            if position >= 0:
+                key = (position, -len(phrase), side, phrase)
+                if best is None or key < best:
+                    best = key
+    return (best[2], best[3]) if best else None
+
+
 def _tagged(text: str, vocabulary: dict[str, tuple[str, ...]]) -> tuple[list[str], list[str]]:
     found: list[str] = []
     words: list[str] = []
@@ -196,10 +219,10 @@ def read_prompt(prompt: str, duration: int = 4, side: int = 1) -> Direction:
                 continue
             move, phrase = found
             if move.endswith("_?"):
-                stem = move[:-2]
-                left_or_up = {"pan": "left", "truck": "left", "orbit": "left"}[stem]
-                other = {"pan": "right", "truck": "right", "orbit": "right"}[stem]
-                move = f"{stem}_{left_or_up if side < 0 else other}"
+                said = _side(" " + clause + " ")
+                move = f"{move[:-2]}_{said[0] if said else ('left' if side < 0 else 'right')}"
+                if said:
+                    phrase = f"{phrase} {said[1]}"
             pace, pace_words = _pace(" " + clause + " ")
             beats.append(Beat(move, pace, (phrase, *pace_words)))
             words.extend((phrase, *pace_words))

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from stillmotion.engines.motion.camera import Pose
+from stillmotion.engines.motion.camera import Pose, camera_shift
 
 DEPTH_BLUR = 0.02  # of the field's diagonal: smooth enough that the field never folds
 # A rigid subject's weight hands back to the background's over this many DEPTH_BLUR widths
@@ -34,7 +34,7 @@ DEPTH_BLUR = 0.02  # of the field's diagonal: smooth enough that the field never
 # stretch over the sample photos' large truck, orbit, pedestal and dolly shots is 0.26,
 # rocket truck; the blurred field without a rigid subject: 0.19; 0 is a fold; 2.5 widths
 # gave 0.08), narrow enough that the background past it keeps its parallax.
-RIGID_FEATHER = 3.5
+RIGID_FEATHER = 6.0
 # ... and is held whole this far (of the matte's long side) past the matte's edge first:
 # GrabCut at analysis size misses thin parts of an object (the rocket's nose cone, 10 px
 # above its matte at 240 px, and a pixel or two of its flanks), which a feather starting
@@ -93,23 +93,20 @@ def near_weight(depth: np.ndarray, columns: int, rows: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class LayerWeights:
-    """The two layers' near weights on a grid, and where the foreground is."""
+    """The background layer's near weights on a grid, and where the foreground is (whose
+    weight is 1: it is the plane that parallax is measured at, subject_displacement)."""
 
     background: np.ndarray  # per grid point, from the depth without the subject
-    foreground: float  # one weight for the whole subject: it moves (nearly) rigidly
     cover: np.ndarray  # the subject's share of each grid cell, 0..1
 
 
 def layer_weights(depth: np.ndarray, matte: np.ndarray, columns: int,
                   rows: int) -> LayerWeights:
-    """Near weights of the background and the foreground layer, on the same scale as
-    near_weight's (its quantiles), so a layered shot moves like the single field would
-    away from the subject."""
+    """Near weights of the background and the foreground layer: the subject's is 1 (it is
+    the plane parallax is measured at), the background's on near_weight's scale (its
+    quantiles), so a layered shot moves like the single field would away from the subject."""
     field = _depth_field(depth, columns, rows)
-    full = _normalised(field, field)
     cover = cv2.resize(matte.astype(np.float32), (columns, rows), interpolation=cv2.INTER_AREA)
-    inside = cover > 0.5
-    foreground = float(np.median(full[inside])) if inside.any() else 1.0
     # the background's depth where the subject stands: filled from around the subject by a
     # normalised convolution (a smooth guess; only its smoothness matters, nothing shows it)
     h, w = depth.shape
@@ -123,16 +120,17 @@ def layer_weights(depth: np.ndarray, matte: np.ndarray, columns: int,
     if keep.sum() < 1:  # the subject is the whole picture: nothing to fill from
         filled = depth.astype(np.float32)
     background = _normalised(_depth_field(filled, columns, rows), field)
-    return LayerWeights(background=background, foreground=foreground, cover=cover)
+    # Parallax is measured against the subject: it is the plane a shot's parallax terms
+    # move exactly (weight 1, subject_displacement), the background by its own nearness.
+    return LayerWeights(background=background, cover=cover)
 
 
 @dataclass(frozen=True)
 class RigidSubject:
-    """A trusted subject that the single field moves as one piece: where it is on the grid
-    (rigid_cover), its one near weight, and the field without it (the background's)."""
+    """A trusted subject that the single field moves as one piece (subject_displacement):
+    where it is on the grid (rigid_cover), and the field without it (the background's)."""
 
     cover: np.ndarray  # float32 0..1 per grid point, where the photo has it (frame 0)
-    weight: float  # the subject's near weight, as the layers' foreground one
     background: np.ndarray  # the near weight with the subject taken out (layer_weights)
 
 
@@ -148,50 +146,79 @@ def rigid_subject(depth: np.ndarray, matte: np.ndarray, columns: int,
     it through the blur, so the handover from the subject's weight happens within the
     cover's feather alone and the background past it keeps its own parallax."""
     weights = layer_weights(depth, matte, columns, rows)
-    return RigidSubject(cover=rigid_cover(matte, columns, rows), weight=weights.foreground,
+    return RigidSubject(cover=rigid_cover(matte, columns, rows),
                         background=weights.background)
 
 
 def has_parallax(pose: Pose, near: np.ndarray | None) -> bool:
-    return near is not None and (pose.lateral != (0.0, 0.0) or pose.depth_zoom != 0.0)
+    return near is not None and pose.parallax
+
+
+def anchor_on_screen(pose: Pose, size: tuple[int, int],
+                     anchor: tuple[float, float]) -> tuple[float, float]:
+    """Where the subject's anchor (a photo point, normalised) is on screen at `pose`, in
+    output pixels: moved by the camera's window and by the subject's own shifts. Depth
+    zooms scale about it, so a subject shrinks, grows or holds its size in place."""
+    width, height = size
+    shift = camera_shift(pose.zoom, pose.cx, pose.cy, anchor)
+    return ((anchor[0] + shift[0] + pose.lateral[0] + pose.held[0]) * width - 0.5,
+            (anchor[1] + shift[1] + pose.lateral[1] + pose.held[1]) * height - 0.5)
 
 
 def _displace(pose: Pose, gx: np.ndarray, gy: np.ndarray, near: np.ndarray | float,
-              falloff: np.ndarray, size: tuple[int, int],
-              focus: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+              falloff: np.ndarray | float, size: tuple[int, int],
+              centre: tuple[float, float], own: np.ndarray | float
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The displacement for things of nearness `near` (1: the subject): the lateral shift
+    in full (the camera made room for it), the held shift and the depth zoom faded by
+    `falloff` toward the frame's edge, and the subject's own held zoom by `own` (1 on the
+    subject, 0 on the background where a subject is drawn apart, else `near * falloff`)."""
     width, height = size
     dx = np.zeros_like(gx)
     dy = np.zeros_like(gy)
-    if pose.lateral != (0.0, 0.0):
-        # Near things shift further: sample against the shift.
-        dx -= pose.lateral[0] * width * near
-        dy -= pose.lateral[1] * height * near
-    if pose.depth_zoom != 0.0:
-        fx, fy = focus[0] * width, focus[1] * height
-        shrink = np.exp(-pose.depth_zoom * near * falloff) - 1.0
+    # Near things shift further: sample against the shift.
+    shift_x = pose.lateral[0] * near + pose.held[0] * near * falloff
+    shift_y = pose.lateral[1] * near + pose.held[1] * near * falloff
+    if pose.lateral[0] or pose.held[0]:
+        dx -= shift_x * width
+    if pose.lateral[1] or pose.held[1]:
+        dy -= shift_y * height
+    if pose.depth_zoom or pose.held_zoom:
+        fx, fy = centre
+        shrink = np.exp(-pose.depth_zoom * near * falloff - pose.held_zoom * own) - 1.0
         dx += (gx - fx) * shrink
         dy += (gy - fy) * shrink
     return dx, dy
 
 
+def subject_displacement(pose: Pose, gx: np.ndarray, gy: np.ndarray, size: tuple[int, int],
+                         anchor: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The subject's map: weight 1 everywhere and no falloff, so the subject is moved by one
+    similarity (the camera's, then its parallax shift and its depth zoom about its anchor):
+    it scales uniformly and never bends, which a dolly zoom's held size and a pull-out's
+    receding subject need exactly."""
+    return _displace(pose, gx, gy, 1.0, 1.0, size, anchor_on_screen(pose, size, anchor), 1.0)
+
+
 def displacement(pose: Pose, gx: np.ndarray, gy: np.ndarray, near: np.ndarray | None,
                  falloff: np.ndarray, size: tuple[int, int],
-                 focus: tuple[float, float],
+                 anchor: tuple[float, float],
                  rigid: RigidSubject | None = None) -> tuple[np.ndarray, np.ndarray]:
     """How far each grid point looks away from itself, in output pixels, before the affine.
 
-    With a `rigid` subject, the grid points that show it take its one weight, and the
-    field follows the camera: both the near weight and the subject's cover (maps of the
-    photo, on the grid) are read at the photo point each grid point shows, through the
-    camera's window (`affine`) and, for the cover, the subject's own displacement (an
-    output point looks `d` away, so the subject appears displaced by -d). That is exact
-    for a rigid subject however far the camera has zoomed or travelled; reading the maps
-    in place would put the subject's weight where it stood in frame 0, and on a deep
-    orbit leave half of it in the feather, stretched."""
+    With a `rigid` subject, the grid points that show it take the subject's own map
+    (subject_displacement) and the others the background's (its near weights, relative to
+    the subject's), blended by the subject's cover. The field follows the camera: the
+    background's near weight and the subject's cover (maps of the photo, on the grid) are
+    read at the photo point each grid point shows, through the camera's window (`affine`)
+    and, for the cover, the subject's own map. That is exact for a rigid subject however
+    far the camera has zoomed or travelled; reading the maps in place would put the
+    subject where it stood in frame 0."""
     if near is None:
         return np.zeros_like(gx), np.zeros_like(gy)
+    centre = anchor_on_screen(pose, size, anchor)
     if rigid is None:
-        return _displace(pose, gx, gy, near, falloff, size, focus)
+        return _displace(pose, gx, gy, near, falloff, size, centre, near * falloff)
     rows, columns = rigid.cover.shape
     ax, bx, ay, by = affine(pose, size, (columns, rows))
 
@@ -202,11 +229,11 @@ def displacement(pose: Pose, gx: np.ndarray, gy: np.ndarray, near: np.ndarray | 
         return np.asarray(cv2.remap(values, at_x, at_y, cv2.INTER_LINEAR,
                                     borderMode=cv2.BORDER_REPLICATE))
 
-    hx, hy = _displace(pose, gx, gy, rigid.weight, falloff, size, focus)
-    cover = read(rigid.cover, hx, hy)
-    seen = read(rigid.background, 0.0, 0.0)
-    held = seen + cover * (np.float32(rigid.weight) - seen)
-    return _displace(pose, gx, gy, held, falloff, size, focus)
+    sx, sy = _displace(pose, gx, gy, 1.0, 1.0, size, centre, 1.0)
+    cover = read(rigid.cover, sx, sy)
+    bx_, by_ = _displace(pose, gx, gy, read(rigid.background, 0.0, 0.0), falloff, size,
+                         centre, 0.0)
+    return bx_ + cover * (sx - bx_), by_ + cover * (sy - by_)
 
 
 def affine(pose: Pose, size: tuple[int, int],
@@ -233,40 +260,44 @@ class MotionProbe:
     """
 
     def __init__(self, size: tuple[int, int], depth: np.ndarray | None,
-                 focus: tuple[float, float], columns: int = 24,
+                 anchor: tuple[float, float], columns: int = 24,
                  matte: np.ndarray | None = None, rigid: np.ndarray | None = None) -> None:
+        """`anchor`: the subject's point that depth zooms scale about (MotionPlan.anchor)."""
         width, height = size
         rows = max(2, round(columns * height / width))
-        self.size, self.focus = size, focus
+        self.size, self.anchor = size, anchor
         self.gx, self.gy = grid(width, height, columns, rows)
         self.falloff = ellipse_falloff(self.gx, self.gy, width, height)
         self.near: np.ndarray | None = None
-        self.near_fg: np.ndarray | None = None  # None: one field for the whole picture
+        self.layered = False  # True: the foreground layer has a map of its own
         self.cover: np.ndarray | None = None
         self.rigid: RigidSubject | None = None
         if depth is not None and matte is not None and matte.any():
             weights = layer_weights(depth, matte, columns, rows)
             self.near = weights.background
-            self.near_fg = np.full_like(self.gx, weights.foreground)
+            self.layered = True
             self.cover = weights.cover > 0.5
         elif depth is not None:
             self.near = near_weight(depth, columns, rows)
             if rigid is not None and rigid.any():
                 self.rigid = rigid_subject(depth, rigid, columns, rows)
 
-    def photo_points(self, pose: Pose, near: np.ndarray | None = None,
+    def photo_points(self, pose: Pose, subject: bool = False,
                      ) -> tuple[np.ndarray, np.ndarray]:
-        """Normalised photo coordinates that the grid points show under `pose` (through
-        the background's, or the single, map unless `near` says otherwise)."""
-        rigid = self.rigid if near is None else None
-        near = self.near if near is None else near
-        dx, dy = (displacement(pose, self.gx, self.gy, near, self.falloff, self.size,
-                               self.focus, rigid) if has_parallax(pose, near)
-                  else (0.0, 0.0))
+        """Normalised photo coordinates that the grid points show under `pose`, through the
+        background's (or the single) map, or with `subject` the foreground layer's."""
+        dx: np.ndarray | float = 0.0
+        dy: np.ndarray | float = 0.0
+        if has_parallax(pose, self.near):
+            if subject:
+                dx, dy = subject_displacement(pose, self.gx, self.gy, self.size, self.anchor)
+            else:
+                dx, dy = displacement(pose, self.gx, self.gy, self.near, self.falloff,
+                                      self.size, self.anchor, self.rigid)
         ax, bx, ay, by = affine(pose, self.size, (1, 1))
         return (self.gx + dx) * ax + bx + 0.5, (self.gy + dy) * ay + by + 0.5
 
-    def _moved(self, poses: list[Pose], near: np.ndarray | None) -> list[np.ndarray]:
+    def _moved(self, poses: list[Pose], subject: bool = False) -> list[np.ndarray]:
         """Per step, how far (output px) each grid point's photo point moved on screen.
 
         The photo point a grid point shows at frame t is found at frame t+1 where the next
@@ -276,16 +307,21 @@ class MotionProbe:
         step_x = float(self.gx[0, 1] - self.gx[0, 0])
         step_y = float(self.gy[1, 0] - self.gy[0, 0])
         steps = []
-        previous = self.photo_points(poses[0], near)
+        previous = self.photo_points(poses[0], subject)
         for pose in poses[1:]:
-            current = self.photo_points(pose, near)
+            current = self.photo_points(pose, subject)
             # Jacobian of output pixel -> photo coordinates, per grid point.
             xx = np.gradient(current[0], step_x, axis=1)
             xy = np.gradient(current[0], step_y, axis=0)
             yx = np.gradient(current[1], step_x, axis=1)
             yy = np.gradient(current[1], step_y, axis=0)
             det = xx * yy - xy * yx
-            det = np.where(np.abs(det) < 1e-12, 1e-12, det)
+            # Where a map squeezes hard or folds (the planner's guard is still to find
+            # out, MotionEngine.plan) the inverse explodes: bound the determinant at a
+            # quarter of the camera's own, so one fold cannot pass for a fast shot.
+            width, height = self.size
+            floor = 0.25 / (width * height * pose.zoom * pose.zoom)
+            det = np.where(det < 0, -1.0, 1.0) * np.maximum(np.abs(det), floor)
             ex, ey = previous[0] - current[0], previous[1] - current[1]
             steps.append(np.hypot((yy * ex - xy * ey) / det, (-yx * ex + xx * ey) / det))
             previous = current
@@ -295,19 +331,38 @@ class MotionProbe:
         """Mean on-screen speed, % of the diagonal per second."""
         width, height = self.size
         diagonal = math.hypot(width, height)
-        steps = self._moved(poses, self.near)
-        if self.near_fg is not None and self.cover is not None:
+        steps = self._moved(poses)
+        if self.layered and self.cover is not None:
             steps = [np.where(self.cover, front, back) for front, back in
-                     zip(self._moved(poses, self.near_fg), steps, strict=True)]
+                     zip(self._moved(poses, subject=True), steps, strict=True)]
         total = sum(float(moved.mean()) for moved in steps)
         return total / max(1, len(poses) - 1) * fps / diagonal * 100.0
+
+    def min_stretch(self, poses: list[Pose]) -> float:
+        """The smallest local stretch of the shot's maps over `poses`: photo distance per
+        output distance between neighbouring grid points, along x and along y, relative to
+        the camera's own (1 without parallax, 0 where the map folds back on itself, which
+        would show content mirrored). With layers, each layer's map on its own."""
+        width, height = self.size
+        step_x = float(self.gx[0, 1] - self.gx[0, 0])
+        step_y = float(self.gy[1, 0] - self.gy[0, 0])
+        smallest = 1.0
+        for pose in poses:
+            if not has_parallax(pose, self.near):
+                continue
+            for subject in ((False, True) if self.layered else (False,)):
+                px, py = self.photo_points(pose, subject)
+                sx = np.diff(px, axis=1) * width * pose.zoom / step_x
+                sy = np.diff(py, axis=0) * height * pose.zoom / step_y
+                smallest = min(smallest, float(sx.min()), float(sy.min()))
+        return smallest
 
     def reveal(self, poses: list[Pose]) -> float:
         """The largest distance (px of the photo at output size) between what the
         foreground and the background layer show at one output point near the subject,
         over the shot: how deep into the subject the background can ever be seen.
         0 without layers."""
-        if self.near_fg is None or self.cover is None:
+        if not self.layered or self.cover is None:
             return 0.0
         near_subject = cv2.dilate(self.cover.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
         width, height = self.size
@@ -316,7 +371,7 @@ class MotionProbe:
             if not has_parallax(pose, self.near):
                 continue
             bx, by = self.photo_points(pose)
-            fx, fy = self.photo_points(pose, self.near_fg)
+            fx, fy = self.photo_points(pose, subject=True)
             apart = np.hypot((bx - fx) * width, (by - fy) * height)[near_subject]
             largest = max(largest, float(apart.max()))
         return largest

@@ -50,7 +50,7 @@ class FrameRenderer:
 
     def __init__(self, image: np.ndarray, width: int, height: int, zoom_max: float,
                  depth: np.ndarray | None = None,
-                 focus: tuple[float, float] = (0.5, 0.5), matte: np.ndarray | None = None,
+                 anchor: tuple[float, float] = (0.5, 0.5), matte: np.ndarray | None = None,
                  reveal: float = 0.0, rigid: np.ndarray | None = None) -> None:
         """`matte` (the scene's hard subject matte, any size) with a `depth` draws the shot
         in two layers; `reveal` is the shot's largest parallax reveal (MotionProbe.reveal).
@@ -63,7 +63,7 @@ class FrameRenderer:
         if self.zoom_max > 1.0 + 1e-6:
             self.detail = np.ascontiguousarray(resize_to(
                 image, round(width * self.zoom_max), round(height * self.zoom_max)))
-        self.focus = focus
+        self.anchor = anchor
         fw, fh = max(2, math.ceil(width / FIELD_STEP)), max(2, math.ceil(height / FIELD_STEP))
         self._gx, self._gy = projection.grid(width, height, fw, fh)
         self._full: tuple[np.ndarray, np.ndarray] | None = None  # made on first parallax frame
@@ -73,9 +73,8 @@ class FrameRenderer:
         self._rigid = (projection.rigid_subject(depth, rigid, fw, fh)
                        if depth is not None and rigid is not None and rigid.any()
                        else None)
-        # the layers: (image with alpha, plate) per level, the foreground's near weight
+        # the layers: (image with alpha, plate) per level
         self._levels: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self._near_fg: np.ndarray | None = None
         self._box = (0.0, 0.0, 0.0, 0.0)  # the alpha's support, px of level 0
         self.layers: layers.Layers | None = None  # level 0's layers, for tests and benches
         self.reveal = reveal
@@ -83,7 +82,6 @@ class FrameRenderer:
             weights = projection.layer_weights(depth, matte, fw, fh)
             self._near = weights.background
             self._rigid = None  # the foreground layer moves rigidly already
-            self._near_fg = np.full_like(self._gx, weights.foreground)
             base, big = layers.build(self.base, matte, reveal, self.detail)
             self.layers = base
             for level, made in ((self.base, base), (self.detail, big)):
@@ -141,8 +139,8 @@ class FrameRenderer:
     def _render_layers(self, pose: Pose,
                        motion: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
         back = self._displacement(pose)
-        front = projection.displacement(pose, self._gx, self._gy, self._near_fg,
-                                        self._falloff, self.size, self.focus)
+        front = projection.subject_displacement(pose, self._gx, self._gy, self.size,
+                                                self.anchor)
         if motion is not None:
             back = self._compose(back, motion)
             front = self._compose(front, motion)
@@ -209,7 +207,7 @@ class FrameRenderer:
 
     def _displacement(self, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
         return projection.displacement(pose, self._gx, self._gy, self._near, self._falloff,
-                                       self.size, self.focus, self._rigid)
+                                       self.size, self.anchor, self._rigid)
 
     def _compose(self, parallax: tuple[np.ndarray, np.ndarray] | None,
                  motion: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
