@@ -1,6 +1,13 @@
 """Render a fixed gallery of shots to look at: real photos x prompts, both durations.
 
     .venv/bin/python -m bench.gallery [OUT] [--only astronaut,rocket] [--quick] [--cost]
+    .venv/bin/python -m bench.gallery [OUT] --shots [--only china,grace_hopper]
+
+--shots renders every camera move of bench/shots_bench.py (4 s 720p, medium) on the
+development and held-out photos (tests/support/shots.py) instead, each with a contact sheet
+and a sheet of 2x crops (frames 0, 50% and the last) of the subject box's right edge, where
+parallax, holds and recedes show first. Run it once with PYTHONPATH pointing at an older
+`src` (a `git archive REF src` unpacked somewhere) and once as is for before and after.
 
 Each clip goes through the same path as `stillmotion generate` (`RenderRequest.from_fields`
 then `pipeline.render_to_file` with the motion engine) into OUT (default bench/out/gallery,
@@ -26,6 +33,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 from skimage import data as skdata
+from tests.support import shots
 
 from stillmotion.engines.base import Engine, RenderRequest
 from stillmotion.engines.motion import MotionEngine
@@ -48,18 +56,17 @@ PROMPTS = (
 EIGHT = (("astronaut", PROMPTS[1]), ("rocket", PROMPTS[3]), ("coffee", PROMPTS[4]),
          ("camera", PROMPTS[5]), ("chelsea", PROMPTS[6]), ("rocket", PROMPTS[7]))
 SEED = 7
+SHOT_MOVES = ("pan right", "truck left", "tracking shot to the right", "orbit right",
+              "orbit around her to the left", "push in", "pull out to reveal the scene",
+              "dolly zoom", "pedestal up", "handheld")
 SHEET_POINTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 THUMB_H = 216
 
 
 def photo(name: str) -> np.ndarray:
     if name == "motorcycle_left":
-        image = skdata.stereo_motorcycle()[0]
-    else:
-        image = getattr(skdata, name)()
-    if image.ndim == 2:
-        image = np.stack([image] * 3, axis=-1)
-    return np.ascontiguousarray(image[..., :3].astype(np.uint8))
+        return np.ascontiguousarray(skdata.stereo_motorcycle()[0][..., :3].astype(np.uint8))
+    return shots.real_photo(name)
 
 
 def png_bytes(image: np.ndarray) -> bytes:
@@ -103,13 +110,37 @@ def contact_sheet(path: Path, frame_count: int, caption: str, out: Path) -> None
     sheet.save(out)
 
 
+def edge_crops(path: Path, frame_count: int, box: tuple[float, float, float, float],
+               out: Path) -> None:
+    """Frames 0, 50% and the last, each cropped around the right edge of the subject's box
+    (a quarter of the frame wide, centred on the edge, the box's height) and enlarged 2x
+    with nearest-neighbour sampling, so a stretch, a tear or a halo shows pixel by pixel."""
+    last = frame_count - 1
+    frames = decoded_frames(path, [0, last // 2, last])
+    h, w = frames[0].shape[:2]
+    left, top, right, bottom = box
+    x0 = max(0, round((right - 0.125) * w))
+    x1 = min(w, x0 + round(0.25 * w))
+    y0, y1 = round(top * h), round(bottom * h)
+    crops = [Image.fromarray(f[y0:y1, x0:x1]).resize(((x1 - x0) * 2, (y1 - y0) * 2),
+                                                      Image.Resampling.NEAREST)
+             for f in frames]
+    sheet = Image.new("RGB", (sum(c.width for c in crops) + 4 * (len(crops) + 1),
+                              crops[0].height + 8), (24, 24, 24))
+    x = 4
+    for crop in crops:
+        sheet.paste(crop, (x, 4))
+        x += crop.width + 4
+    sheet.save(out)
+
+
 def render(engine: Engine, name: str, prompt: str, duration: int, resolution: str,
-           out_dir: Path) -> dict[str, object]:
+           out_dir: Path, amplitude: str = "auto", crops: bool = False) -> dict[str, object]:
     image = photo(name)
     data = png_bytes(image)
     request = RenderRequest.from_fields(
         {"prompt": prompt, "duration": duration, "resolution": resolution,
-         "movement_amplitude": "auto", "seed": SEED, "bgm": False},
+         "movement_amplitude": amplitude, "seed": SEED, "bgm": False},
         image.shape[1], image.shape[0])
     stem = f"{name}__{slug(prompt)}__{duration}s{resolution}"
     video = out_dir / f"{stem}.mp4"
@@ -123,6 +154,9 @@ def render(engine: Engine, name: str, prompt: str, duration: int, resolution: st
                f"  effects={shot['effects']}  motions={shot['motions']}"
                f"  amplitude={shot['amplitude']}")
     contact_sheet(video, plan.frame_count, f'"{prompt}"  {reading}', out_dir / f"{stem}.png")
+    if crops:
+        edge_crops(video, plan.frame_count, shots.subject_box(name),
+                   out_dir / f"{stem}__edge2x.png")
     return {"clip": video.name, "seconds": round(seconds, 2), "frames": plan.frame_count,
             "ms_per_frame": round(1000 * seconds / plan.frame_count, 1),
             **shot}
@@ -165,20 +199,28 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated photo names")
     parser.add_argument("--quick", action="store_true", help="4 s 360p clips only")
     parser.add_argument("--cost", action="store_true", help="only measure effect costs")
+    parser.add_argument("--shots", action="store_true",
+                        help="every camera move on the development and held-out photos")
     args = parser.parse_args()
     if args.cost:
         effect_cost()
         return
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = [n for n in args.only.split(",") if n] or list(PHOTOS)
-    jobs = [(n, p, 4, "360p") for n in names for p in PROMPTS]
-    if not args.quick:
-        jobs += [(n, p, 8, "720p") for n, p in EIGHT if n in names]
+    if args.shots:
+        names = ([n for n in args.only.split(",") if n]
+                 or [*shots.DEVELOPMENT, *shots.HELD_OUT])
+        jobs = [(n, p, 4, "720p") for n in names for p in SHOT_MOVES]
+    else:
+        names = [n for n in args.only.split(",") if n] or list(PHOTOS)
+        jobs = [(n, p, 4, "360p") for n in names for p in PROMPTS]
+        if not args.quick:
+            jobs += [(n, p, 8, "720p") for n, p in EIGHT if n in names]
     results = []
     engine = MotionEngine()  # the engine a worker would hold (layered parallax off)
     for name, prompt, duration, resolution in jobs:
-        result = render(engine, name, prompt, duration, resolution, out_dir)
+        result = render(engine, name, prompt, duration, resolution, out_dir,
+                        amplitude="medium" if args.shots else "auto", crops=args.shots)
         results.append(result)
         print(f"{result['clip']:90s} {result['ms_per_frame']:6.1f} ms/frame", flush=True)
     (out_dir / "index.json").write_text(json.dumps(results, indent=1))

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from tests.conftest import cli, decode_video, encode, photo
 
 
@@ -25,6 +27,17 @@ def test_generate_renders_a_video_without_a_server(tmp_path: Path) -> None:
     video = decode_video(out.read_bytes())
     assert (video.width, video.height, len(video.frames)) == (542, 360, 96)
     assert not list(tmp_path.glob(".*.part"))
+
+
+def test_generate_says_what_the_photo_did_not_allow(tmp_path: Path) -> None:
+    """A flat graphic has no subject to orbit: the video pans instead, and says so."""
+    ramp = np.tile(np.linspace(40, 220, 320, dtype=np.uint8)[None, :, None], (240, 1, 3))
+    source = tmp_path / "ramp.png"
+    source.write_bytes(encode(ramp))
+    result = run("generate", str(source), "-o", str(tmp_path / "out.mp4"), "--prompt",
+                 "orbit right", "--resolution", "360p")
+    assert result.returncode == 0, result.stderr
+    assert "not as asked: orbit right -> pan left: no subject found" in result.stdout
 
 
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:

@@ -315,6 +315,8 @@ def generate(
     music = f", {recorded['music']['mood']} music" if "music" in recorded else ""
     out.print(f"wrote {output} ({plan.width}x{plan.height}, {plan.frame_count} frames, "
               f"seed {used_seed}{music})", highlight=False)
+    for note in getattr(plan, "fallbacks", ()):  # what the photo did not allow, and instead
+        out.print(f"not as asked: {note}", highlight=False)
 
 
 @app.command()

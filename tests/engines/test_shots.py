@@ -121,6 +121,21 @@ def test_travels_move_the_subject_against_the_background_as_the_words_say(
         assert relative >= 0.25, (seed, relative)
 
 
+@pytest.mark.parametrize("name", ["astronaut", "grace_hopper"],
+                         ids=["development", "held-out"])
+def test_an_orbit_turns_the_subject_a_little(name: str) -> None:
+    """Orbiting right shows more of the subject's right side: its right half ends larger
+    than its left half (tracked points in each half of the subject's box, the scale of
+    each half's similarity), by at least 2%; orbiting left, the other way round."""
+    left, top, right, bottom = shots.subject_box(name)
+    middle = (left + right) / 2
+    for prompt, sign in (("orbit right", 1), ("orbit left", -1)):
+        _, frames = render(name, prompt)
+        halves = [shots.group_motion(frames, half, inside=True).scale[-1]
+                  for half in ((left, top, middle, bottom), (middle, top, right, bottom))]
+        assert sign * (halves[1] / halves[0] - 1.0) >= 0.02, (prompt, halves)
+
+
 def test_the_words_decide_the_side_and_the_seed_only_what_they_leave_open() -> None:
     sides = {seed: read_prompt("orbit around her", side=seed).move for seed in (-1, 1)}
     assert sides == {-1: "orbit_left", 1: "orbit_right"}  # no side said: the seed's

@@ -207,6 +207,7 @@ function showPlan(text, seed) {
   if (plan && plan.beats) {
     rows.push(["Camera", describeBeats(plan) || "static"]);
     if (plan.chosen_by && plan.chosen_by !== "prompt") rows.push(["Chosen by", plan.chosen_by]);
+    if (plan.fallbacks && plan.fallbacks.length) rows.push(["Not as asked", plan.fallbacks.join("; ")]);
     rows.push(["Movement", `${plan.amplitude} (target ${plan.target_speed.toFixed(2)} % of the diagonal per second)`]);
     if (plan.effects && plan.effects.length) rows.push(["Effects", plan.effects.join(", ")]);
     if (plan.motions && plan.motions.length) rows.push(["Local motion", plan.motions.join(", ")]);

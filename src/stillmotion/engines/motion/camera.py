@@ -3,14 +3,20 @@
 The photo is the whole world at frame 0 (zoom 1, centred), so there is no margin: every
 offset of the window rides on a zoom that covers it, solved per frame (`cover_zoom`).
 Zoom is interpolated in log space so perceived speed follows the easing. A shot is a list
-of beats; each beat eases its own contribution in over its own time window, and the
-windows overlap a little so one move flows into the next instead of stopping.
+of beats; each beat glides its own contribution in over its own time window (`glide`:
+accelerate, cruise, settle), and the windows overlap a little so one move flows into the
+next instead of stopping. A travel's covering zoom glides in with the travel, a little
+ahead of it, never before it: a zoom run first reads as a punch-in.
 
-Parallax is expressed as two depth-weighted terms the renderer turns into a displacement
-field: `lateral` (near things shift further than far ones: truck, pedestal, orbit) and
-`depth_zoom` (near things grow faster than far ones: dolly in; or are held at constant size
-while the background grows: dolly zoom). Both are fractions of the frame and are already
-scaled by the matte confidence, so a photo whose subject could not be found moves flat.
+The subject moves against the rest of the picture through four terms the renderer turns
+into a displacement field (projection.py), each applied to the subject exactly (it moves
+as one similarity about its anchor) and to the rest by its nearness: `lateral` (the
+subject shifts further than far things: truck, pedestal), `depth_zoom` (it grows faster:
+push-in; or shrinks: pull-out), `held` (the camera's shift of the subject cancelled: an
+orbit keeps it in place) and `held_zoom` (the camera's zoom of it cancelled: a dolly zoom
+keeps its size; the subject alone), and `turn` (the subject's plane turns a little in
+perspective: an orbit shows its side). All are fractions of the frame, log-scales or
+radians.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from dataclasses import dataclass, replace
 BEAT_OVERLAP = 0.12  # each beat's window reaches this far into its neighbours'
 HANDHELD_HZ = (0.31, 0.53, 0.87)  # incommensurate, so the shake never visibly repeats
 # A beat glides as a dolly does: it accelerates over this share of its time, cruises, and
-# settles over the same share. Its top speed is 1 / (1 - GLIDE_RAMP) of its mean (1.43x);
+# settles over the same share. Its top speed is 1 / (1 - GLIDE_RAMP) of its mean (1.25x);
 # smootherstep's is 1.875x, and a move eased by it bursts through its middle.
 GLIDE_RAMP = 0.2
 
@@ -44,6 +50,7 @@ class BeatPlan:
     seconds: float = 4.0  # the clip's length: clip time 0..1 spans this many seconds
     hold: float = 0.0  # share of the camera's shift of the subject cancelled (orbit: 1)
     hold_size: float = 0.0  # share of the camera's zoom of the subject cancelled (dolly zoom)
+    turn: float = 0.0  # how far the subject's plane turns over the beat, radians (orbit)
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ class Pose:
     depth_zoom: float = 0.0
     held: tuple[float, float] = (0.0, 0.0)  # the subject shifted back (an orbit holds it)
     held_zoom: float = 0.0  # the subject's own log-scale (a dolly zoom keeps its size)
+    turn: float = 0.0  # the subject's plane turned about the vertical, radians (an orbit)
 
     @property
     def is_identity(self) -> bool:
@@ -66,7 +74,7 @@ class Pose:
     def parallax(self) -> bool:
         """Whether anything moves other than the whole picture with the camera."""
         return (self.lateral != (0.0, 0.0) or self.depth_zoom != 0.0
-                or self.held != (0.0, 0.0) or self.held_zoom != 0.0)
+                or self.held != (0.0, 0.0) or self.held_zoom != 0.0 or self.turn != 0.0)
 
 
 def smootherstep(t: float) -> float:
@@ -157,7 +165,7 @@ def _camera(beats: tuple[BeatPlan, ...], t: float, focus: tuple[float, float],
     aim_zoom = 0.0  # ... and the log-zoom they reach in the end
     ox = oy = 0.0
     lx = ly = 0.0
-    depth_zoom = 0.0
+    depth_zoom = turn = 0.0
     for beat in beats:
         span = max(1e-6, beat.end - beat.start)
         e = glide((t - beat.start) / span)
@@ -177,6 +185,7 @@ def _camera(beats: tuple[BeatPlan, ...], t: float, focus: tuple[float, float],
         lx += beat.lateral[0] * e
         ly += beat.lateral[1] * e
         depth_zoom += beat.depth_zoom * e
+        turn += beat.turn * e
         sx, sy, sz = _shake(beat, t, e)
         ox, oy, log_zoom = ox + sx, oy + sy, log_zoom + sz
     log_zoom = max(0.0, log_zoom)
@@ -195,7 +204,7 @@ def _camera(beats: tuple[BeatPlan, ...], t: float, focus: tuple[float, float],
     cy = 0.5 + oy + (1.0 - still) * max(-room, min(room, focus[1] - 0.5)) * aim
     cx, cy = cx + still * (fixed[0] - 0.5), cy + still * (fixed[1] - 0.5)
     zoom, cx, cy = _solve_cover(zoom, cx, cy, (lx, ly))
-    return Pose(zoom=zoom, cx=cx, cy=cy, lateral=(lx, ly), depth_zoom=depth_zoom)
+    return Pose(zoom=zoom, cx=cx, cy=cy, lateral=(lx, ly), depth_zoom=depth_zoom, turn=turn)
 
 
 def pose_at(beats: tuple[BeatPlan, ...], t: float, focus: tuple[float, float],

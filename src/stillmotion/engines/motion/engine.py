@@ -36,6 +36,7 @@ DOLLY_ZOOM = math.log(1.30)
 PAN_TRAVEL = 0.085  # window travel, fraction of the photo
 TRUCK_TRAVEL = 0.06
 ORBIT_TRAVEL = 0.05  # the background's slide behind a held subject, fraction of the photo
+ORBIT_TURN = math.radians(12)  # ... while the subject's plane turns this far (medium)
 NEAR_EXTRA = 0.12  # how much further the subject shifts than the far things on a truck
 DEPTH_PUSH = 0.08  # how much faster the subject grows than the far things on a push-in
 PULL_DEPTH = math.log(1.12)  # a medium pull-out leaves the subject this much smaller
@@ -59,6 +60,7 @@ HELD_REFERENCE = sum(SPEED_BANDS["medium"]) / 2  # a held shot's unit magnitudes
 # surroundings scaled down by PARALLAX_BACKOFF, at most PARALLAX_RETRIES times (_tame).
 MIN_STRETCH = 0.35
 STRETCH_COLUMNS = 48
+SPEED_COLUMNS = 24  # the speed prediction's grid (MotionProbe's default)
 PARALLAX_BACKOFF = 0.8
 PARALLAX_RETRIES = 10
 # A travel's covering zoom glides in with the travel itself, finishing this far into the
@@ -232,7 +234,8 @@ def _beat_plan(beat: Beat, start: float, end: float, scale: float, strength: flo
         # Orbiting right, the camera circles right while turning to keep the subject: the
         # subject is held in place and the background slides right behind it (the window
         # travels left), things between moving by their nearness.
-        return _travel(m, start, end, offset=(-sign * ORBIT_TRAVEL * s, 0.0), hold=p)
+        return replace(_travel(m, start, end, offset=(-sign * ORBIT_TRAVEL * s, 0.0), hold=p),
+                       turn=sign * ORBIT_TURN * s * p)
     if m == "dolly_zoom":
         # The background grows (the camera zooms in) while the subject is held at its size
         # and in its place.
@@ -283,7 +286,7 @@ def _scale(beats: tuple[BeatPlan, ...], k: float) -> tuple[BeatPlan, ...]:
         scaled.append(replace(
             beat, zoom=_room(offset, lateral, beat.shake * k) if travel else beat.zoom * k,
             zoom_back=beat.zoom_back * k, offset=offset, lateral=lateral,
-            depth_zoom=depth, shake=beat.shake * k))
+            depth_zoom=depth, shake=beat.shake * k, turn=beat.turn * k))
     return tuple(scaled)
 
 
@@ -296,8 +299,9 @@ def _tame(beats: tuple[BeatPlan, ...], factor: float) -> tuple[BeatPlan, ...]:
         if beat.hold or beat.hold_size:
             offset = (beat.offset[0] * factor, beat.offset[1] * factor)
             travel = offset != (0.0, 0.0)
-            tamed.append(replace(beat, offset=offset, zoom=_room(offset, beat.lateral)
-                                 if travel else beat.zoom * factor))
+            tamed.append(replace(beat, offset=offset, turn=beat.turn * factor,
+                                 zoom=_room(offset, beat.lateral) if travel
+                                 else beat.zoom * factor))
             continue
         lateral = (beat.lateral[0] * factor, beat.lateral[1] * factor)
         travel = _travels(beat.offset, lateral, beat.shake)
@@ -452,19 +456,19 @@ class MotionEngine:
             unit.append(planned)
         width, height = output_size(request.image_width, request.image_height, request.resolution)
         frame_count = request.duration * defaults.FPS
-        probe = MotionProbe((width, height), analysis.depth, anchor,
-                            matte=analysis.matte if self.layered(analysis) else None,
-                            rigid=rigid_subject(analysis))
+
+        def probe(columns: int) -> MotionProbe:
+            return MotionProbe((width, height), analysis.depth, anchor, columns=columns,
+                               matte=analysis.matte if self.layered(analysis) else None,
+                               rigid=rigid_subject(analysis))
+
         target = _target_speed(amplitude, beats[0].pace, placement)
-        stretch = MotionProbe((width, height), analysis.depth, anchor,
-                              columns=STRETCH_COLUMNS,
-                              matte=analysis.matte if self.layered(analysis) else None,
-                              rigid=rigid_subject(analysis))
-        scaled, poses, speed, factor = _fit(tuple(unit), target, probe, stretch, frame_count,
-                                            focus, anchor)
+        scaled, poses, speed, factor = _fit(tuple(unit), target, probe(SPEED_COLUMNS),
+                                            probe(STRETCH_COLUMNS), frame_count, focus, anchor)
         if factor < 1.0:
-            fallbacks.append(f"subject against background at {factor:.0%} of the most the "
-                             "amplitude bands ask: more would fold the picture around it")
+            fallbacks.append(f"{'+'.join(b.move for b in beats).replace('_', ' ')}: the "
+                             f"subject moves against its surroundings at {factor:.0%} of the "
+                             "full amount on this photo; more would fold the picture around it")
         return MotionPlan(
             engine=self.name, width=width, height=height, fps=defaults.FPS,
             frame_count=frame_count, seed=request.seed, beats=scaled,
@@ -481,7 +485,7 @@ class MotionEngine:
     def renderer(self, plan: MotionPlan, image: np.ndarray) -> FrameRenderer:
         """The plan's renderer: two layers for a parallax shot of a photo whose matte is
         trusted (self.layered()), with the plate inpainted as deep as this shot can reveal."""
-        needs_depth = any(b.lateral != (0.0, 0.0) or b.depth_zoom or b.hold or b.hold_size
+        needs_depth = any(b.lateral != (0.0, 0.0) or b.depth_zoom or b.hold or b.hold_size or b.turn
                           for b in plan.beats)
         depth = self.analysis(image).depth if needs_depth else None
         matte, reveal = None, 0.0

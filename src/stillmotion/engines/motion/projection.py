@@ -3,19 +3,21 @@ shared by the renderer (on a dense grid, to sample frames) and the planner (on a
 grid, to predict how much motion a shot will show before rendering it).
 
 Output pixel p looks at affine(p + d(p)): the affine part is the camera window (zoom and
-centre); d is a smooth, depth-weighted displacement that makes near things move further
-than far ones (parallax).
+centre); d is a smooth displacement that moves the subject against the rest (parallax).
+The subject is the plane parallax is measured at: its map is one similarity (the pose's
+lateral and held shifts, its depth and held zooms about the subject's anchor:
+`subject_displacement`), so it never bends; the rest moves by its nearness (the depth
+proxy, 0 far .. 1 near), with the zooms and the held shift fading out toward the frame's
+edge so that no edge is revealed.
 
-With layers (a trusted subject matte), there are two such maps: the background's d comes
-from the depth proxy with the subject taken out of it (filled from its surroundings), so
-the background never stretches toward the subject's silhouette; the foreground's d is the
-same model with one near weight for the whole subject (it moves nearly rigidly). Where the
-two disagree next to the subject, the background shows through: `MotionProbe.reveal` says
-how far that can reach, which is how much of the background plate must be inpainted.
-
-Without layers, a trusted subject that is an object (`RigidSubject`) still moves as one
-piece: the single field takes one near weight on it and hands back to the background's
-weight outside it, so a tall subject does not bend with the depth proxy's vertical ramp.
+Without layers (the default), a trusted subject that is an object (`RigidSubject`) takes
+its own map on the grid points that show it and hands over to the background's over a
+feather outside it: the picture around the subject stretches to make room, which the
+planner keeps from folding (MotionProbe.min_stretch). With layers (a trusted subject
+matte), the subject's map draws the foreground and the background's map, from the depth
+proxy with the subject taken out of it, draws an inpainted plate; where the two disagree
+next to the subject the plate shows through: `MotionProbe.reveal` says how far that can
+reach, which is how much of the plate must be inpainted.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ import numpy as np
 from stillmotion.engines.motion.camera import Pose, camera_shift
 
 DEPTH_BLUR = 0.02  # of the field's diagonal: smooth enough that the field never folds
-# A rigid subject's weight hands back to the background's over this many DEPTH_BLUR widths
-# outside its matte (smoothstep): wide enough that the map never folds (its smallest local
-# stretch over the sample photos' large truck, orbit, pedestal and dolly shots is 0.26,
-# rocket truck; the blurred field without a rigid subject: 0.19; 0 is a fold; 2.5 widths
-# gave 0.08), narrow enough that the background past it keeps its parallax.
+# A rigid subject's map hands over to the background's over this many DEPTH_BLUR widths
+# outside its matte (smoothstep, about 12% of the diagonal). The ring absorbs what the
+# subject does against the background (a held orbit's slide, a dolly zoom's growth, a
+# pull-out's shrink), so its width bounds how far those go before the map folds (the
+# planner's guard, MotionEngine's MIN_STRETCH): at 3.5 widths a medium dolly zoom got a
+# third of what it does at 6; at 10 an orbit held most of the frame with its subject.
 RIGID_FEATHER = 6.0
 # ... and is held whole this far (of the matte's long side) past the matte's edge first:
 # GrabCut at analysis size misses thin parts of an object (the rocket's nose cone, 10 px
@@ -191,13 +194,32 @@ def _displace(pose: Pose, gx: np.ndarray, gy: np.ndarray, near: np.ndarray | flo
     return dx, dy
 
 
+def _turned(pose: Pose, gx: np.ndarray, gy: np.ndarray, size: tuple[int, int],
+            centre: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Where each output point was on the subject's plane before the plane turned by
+    pose.turn about the vertical through `centre` (output px): the inverse of the
+    perspective map x' = x cos(a) / (1 - s x), y' = y / (1 - s x), s = sin(a) / D, with the
+    plane D = one frame width from the camera. A positive turn brings the plane's right
+    side nearer (it grows) and takes the left away, as orbiting right shows it."""
+    if pose.turn == 0.0:
+        return gx, gy
+    cx, cy = centre
+    slope = math.sin(pose.turn) / size[0]
+    x, y = gx - cx, gy - cy
+    flat = x / (math.cos(pose.turn) + slope * x)
+    return cx + flat, cy + y * (1.0 - slope * flat)
+
+
 def subject_displacement(pose: Pose, gx: np.ndarray, gy: np.ndarray, size: tuple[int, int],
                          anchor: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """The subject's map: weight 1 everywhere and no falloff, so the subject is moved by one
-    similarity (the camera's, then its parallax shift and its depth zoom about its anchor):
-    it scales uniformly and never bends, which a dolly zoom's held size and a pull-out's
-    receding subject need exactly."""
-    return _displace(pose, gx, gy, 1.0, 1.0, size, anchor_on_screen(pose, size, anchor), 1.0)
+    similarity (the camera's, then its parallax shift and its depth zoom about its anchor)
+    and, on an orbit, turned a little in perspective: it never bends, which a dolly zoom's
+    held size and a pull-out's receding subject need exactly."""
+    centre = anchor_on_screen(pose, size, anchor)
+    tx, ty = _turned(pose, gx, gy, size, centre)
+    dx, dy = _displace(pose, tx, ty, 1.0, 1.0, size, centre, 1.0)
+    return tx + dx - gx, ty + dy - gy
 
 
 def displacement(pose: Pose, gx: np.ndarray, gy: np.ndarray, near: np.ndarray | None,
@@ -229,7 +251,7 @@ def displacement(pose: Pose, gx: np.ndarray, gy: np.ndarray, near: np.ndarray | 
         return np.asarray(cv2.remap(values, at_x, at_y, cv2.INTER_LINEAR,
                                     borderMode=cv2.BORDER_REPLICATE))
 
-    sx, sy = _displace(pose, gx, gy, 1.0, 1.0, size, centre, 1.0)
+    sx, sy = subject_displacement(pose, gx, gy, size, anchor)
     cover = read(rigid.cover, sx, sy)
     bx_, by_ = _displace(pose, gx, gy, read(rigid.background, 0.0, 0.0), falloff, size,
                          centre, 0.0)

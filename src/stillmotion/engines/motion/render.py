@@ -6,14 +6,15 @@ the largest zoom of the shot (level 1, so the deepest zoom is sampled 1:1 and st
 sharp). Moderate shots sample level 1 alone after frame 0; deep ones blend the two by
 log(s) / log(zoom_max), each resampled bilinearly at a scale where it does not alias.
 
-Parallax is a displacement field from the depth proxy, added before the camera's affine
-map: near pixels are displaced further than far ones. The field is smooth (the depth is
-blurred), so it stretches content a little at depth edges instead of tearing it, and it
-is computed at a quarter of the output size and enlarged, which costs a few milliseconds.
+Parallax is a displacement field (projection.py), added before the camera's affine map:
+the subject moves as one similarity, the rest by its nearness. The field is smooth (the
+depth is blurred, the subject handed over to the background over a feather), so it
+stretches content beside the subject instead of tearing it, and it is computed at a
+quarter of the output size and enlarged, which costs a few milliseconds.
 
 With layers (a trusted subject: see layers.py), the frame is two samplings and a blend:
 the background plate through the background's map, the photo and its alpha (one RGBA
-image) through the foreground's map, over the subject's on-screen box only, then
+image) through the subject's similarity, over the subject's on-screen box only, then
 alpha * foreground + (1 - alpha) * background. The background's map has no bump at the
 subject, so nothing next to the subject stretches: where the subject moves off, the plate's
 inpainted band shows. A pose without parallax takes the single path (both maps agree, and
