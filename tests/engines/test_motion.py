@@ -178,7 +178,7 @@ def test_every_move_lands_in_the_medium_band(prompt: str) -> None:
     assert low <= speed(frames) <= high, (prompt, plan.predicted_speed)
 
 
-@pytest.mark.parametrize("name", ["astronaut", "rocket"])
+@pytest.mark.parametrize("name", ["astronaut"])
 def test_held_moves_are_ordered_by_amplitude(name: str) -> None:
     """An orbit, a dolly zoom and a pull-out move the subject against a background that
     the photo cannot widen: their clip means stay strictly ordered by amplitude, and the

@@ -28,7 +28,8 @@ BEAT_OVERLAP = 0.12  # each beat's window reaches this far into its neighbours'
 HANDHELD_HZ = (0.31, 0.53, 0.87)  # incommensurate, so the shake never visibly repeats
 # A beat glides as a dolly does: it accelerates over this share of its time, cruises, and
 # settles over the same share. Its top speed is 1 / (1 - GLIDE_RAMP) of its mean (1.25x);
-# smootherstep's is 1.875x, and a move eased by it bursts through its middle.
+# Perlin's smootherstep, used before, peaks at 1.875x, and a move eased by it bursts
+# through its middle.
 GLIDE_RAMP = 0.2
 
 
@@ -75,12 +76,6 @@ class Pose:
         """Whether anything moves other than the whole picture with the camera."""
         return (self.lateral != (0.0, 0.0) or self.depth_zoom != 0.0
                 or self.held != (0.0, 0.0) or self.held_zoom != 0.0 or self.turn != 0.0)
-
-
-def smootherstep(t: float) -> float:
-    """Ease-in-out with zero velocity and acceleration at both ends (Perlin's quintic)."""
-    t = min(1.0, max(0.0, t))
-    return t * t * t * (t * (6.0 * t - 15.0) + 10.0)
 
 
 def glide(t: float) -> float:
