@@ -229,13 +229,13 @@ def displacement(pose: Pose, gx: np.ndarray, gy: np.ndarray, near: np.ndarray | 
     """How far each grid point looks away from itself, in output pixels, before the affine.
 
     With a `rigid` subject, the grid points that show it take the subject's own map
-    (subject_displacement) and the others the background's (its near weights, relative to
-    the subject's), blended by the subject's cover. The field follows the camera: the
-    background's near weight and the subject's cover (maps of the photo, on the grid) are
-    read at the photo point each grid point shows, through the camera's window (`affine`)
-    and, for the cover, the subject's own map. That is exact for a rigid subject however
-    far the camera has zoomed or travelled; reading the maps in place would put the
-    subject where it stood in frame 0."""
+    (subject_displacement) and the others the background's (the depth proxy with the
+    subject filled in from its surroundings), blended by the subject's cover. The field
+    follows the camera: the background's near weight and the subject's cover (maps of the
+    photo, on the grid) are read at the photo point each grid point shows, through the
+    camera's window (`affine`) and, for the cover, the subject's own map. That is exact
+    for a rigid subject however far the camera has zoomed or travelled; reading the maps
+    in place would put the subject where it stood in frame 0."""
     if near is None:
         return np.zeros_like(gx), np.zeros_like(gy)
     centre = anchor_on_screen(pose, size, anchor)
