@@ -100,14 +100,20 @@ def contact_sheet(path: Path, frame_count: int, caption: str, out: Path) -> None
                                               Image.Resampling.LANCZOS)
         ImageDraw.Draw(thumb).text((6, 4), f"#{index}", fill=(255, 255, 0))
         thumbs.append(thumb)
-    width = sum(t.width for t in thumbs) + 4 * (len(thumbs) + 1)
-    sheet = Image.new("RGB", (width, THUMB_H + 8 + 34), (24, 24, 24))
-    x = 4
-    for thumb in thumbs:
-        sheet.paste(thumb, (x, 4))
-        x += thumb.width + 4
+    sheet = row(thumbs, below=34)
     ImageDraw.Draw(sheet).text((6, THUMB_H + 10), caption, fill=(230, 230, 230))
     sheet.save(out)
+
+
+def row(images: list[Image.Image], below: int = 0) -> Image.Image:
+    """The images side by side on a dark sheet, 4 px apart, `below` px left free under."""
+    sheet = Image.new("RGB", (sum(i.width for i in images) + 4 * (len(images) + 1),
+                              max(i.height for i in images) + 8 + below), (24, 24, 24))
+    x = 4
+    for image in images:
+        sheet.paste(image, (x, 4))
+        x += image.width + 4
+    return sheet
 
 
 def edge_crops(path: Path, frame_count: int, box: tuple[float, float, float, float],
@@ -125,13 +131,7 @@ def edge_crops(path: Path, frame_count: int, box: tuple[float, float, float, flo
     crops = [Image.fromarray(f[y0:y1, x0:x1]).resize(((x1 - x0) * 2, (y1 - y0) * 2),
                                                       Image.Resampling.NEAREST)
              for f in frames]
-    sheet = Image.new("RGB", (sum(c.width for c in crops) + 4 * (len(crops) + 1),
-                              crops[0].height + 8), (24, 24, 24))
-    x = 4
-    for crop in crops:
-        sheet.paste(crop, (x, 4))
-        x += crop.width + 4
-    sheet.save(out)
+    row(crops).save(out)
 
 
 def render(engine: Engine, name: str, prompt: str, duration: int, resolution: str,

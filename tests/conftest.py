@@ -27,7 +27,8 @@ import numpy as np
 import psutil
 import pytest
 from PIL import Image
-from skimage import data as skdata
+
+from tests.support.shots import real_photo
 
 # Short leases and backoffs so fault tests see recovery in seconds, not minutes.
 FAST_RECOVERY_ENV = {
@@ -280,11 +281,8 @@ def data_uri(data: bytes, mime: str = "image/png") -> str:
 
 
 def photo(name: str) -> np.ndarray:
-    """A scikit-image sample photo as 8-bit RGB."""
-    image = getattr(skdata, name)()
-    if image.ndim == 2:
-        image = np.stack([image] * 3, axis=-1)
-    return np.ascontiguousarray(image[..., :3].astype(np.uint8))
+    """A scikit-image sample photo (or a held-out one) as 8-bit RGB."""
+    return real_photo(name)
 
 
 def portrait_9x16() -> np.ndarray:

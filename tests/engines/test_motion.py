@@ -18,6 +18,7 @@ from stillmotion.engines.motion.engine import SPEED_BANDS, rigid_subject
 from stillmotion.engines.motion.projection import MotionProbe
 from stillmotion.engines.motion.scene import analyse
 from tests.conftest import photo, psnr
+from tests.support import shots
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera")
 # Moves of the whole picture are scaled into the amplitude's band; moves whose point is a
@@ -58,10 +59,7 @@ def flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def speed(frames: list[np.ndarray], stride: int = 2) -> float:
     """Mean DIS optical-flow magnitude, % of the frame diagonal per second (the band unit)."""
-    h, w = frames[0].shape[:2]
-    steps = [float(np.linalg.norm(flow(frames[i], frames[i + stride]), axis=-1).mean()) / stride
-             for i in range(0, len(frames) - stride, stride)]
-    return float(np.mean(steps)) * 24 / math.hypot(w, h) * 100
+    return float(shots.flow_speeds(frames, stride).mean()) * 24 / shots.diagonal(frames) * 100
 
 
 # --- the director reads the prompt ------------------------------------------------------
