@@ -18,6 +18,7 @@ from stillmotion.engines.motion.effects import Effects
 from stillmotion.engines.motion.render import FrameRenderer
 from stillmotion.engines.motion.scene import analyse
 from tests.conftest import photo
+from tests.support.lake import lake
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera")
 OVERLAYS = ("rain", "snow", "fog", "light", "sparkles", "embers", "bokeh")
@@ -155,20 +156,6 @@ def test_light_brightens_near_its_corner_more_than_far_from_it(name: str) -> Non
     assert float(gain.min()) >= 0.0  # light only adds
 
 
-def lake(name: str = "chelsea", horizon: float = 0.7) -> np.ndarray:
-    """A real photo standing over water: below `horizon` its own reflection, smeared
-    sideways and striped by ripples, darkened, as a lake shows what stands on its shore.
-    (The sample photos have no water in them.)"""
-    image = photo(name)
-    h = image.shape[0]
-    cut = round(h * horizon)
-    below = image[:cut][::-1][: h - cut].astype(np.float32)
-    below = cv2.blur(below, (15, 1))
-    rows = np.arange(h - cut, dtype=np.float32)[:, None, None]
-    below = np.clip(below * (0.8 + 0.04 * np.sin(rows / 1.1)), 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(np.vstack([image[:cut], below]))
-
-
 def test_water_is_guessed_conservatively() -> None:
     """None of the sample photos shows water: the water mask stays (nearly) empty on all
     of them, where it used to shimmer a night sky above the horizon (rocket: 11.5% of the
@@ -190,7 +177,7 @@ def test_water_is_guessed_conservatively() -> None:
 
 
 @pytest.mark.parametrize(("name", "motion"), [("rocket", "clouds"), ("camera", "clouds"),
-                                              ("lake", "water"), ("chelsea", "leaves"),
+                                              ("lake", "water"), ("astronaut", "hair"),
                                               ("astronaut", "breathing")])
 def test_local_motion_moves_where_it_belongs_and_nowhere_else(name: str, motion: str) -> None:
     image = lake() if name == "lake" else photo(name)
@@ -204,7 +191,7 @@ def test_local_motion_moves_where_it_belongs_and_nowhere_else(name: str, motion:
     magnitude = np.mean(magnitudes, axis=0)
     inside = mask > 0.6
     outside = mask < 0.005
-    assert inside.mean() > 0.03 and outside.mean() > 0.1
+    assert inside.mean() > 0.015 and outside.mean() > 0.1
     moved = float(magnitude[inside].mean())
     still = float(np.median(magnitude[outside]))
     assert still < 0.05, still
@@ -218,13 +205,16 @@ def test_local_motion_moves_where_it_belongs_and_nowhere_else(name: str, motion:
 
 
 def test_local_motion_loops() -> None:
-    image = photo("rocket")
-    effects, base = effects_for(image, (), ("water", "clouds", "leaves"))
+    """Flows and sways loop: one clip length later, past the ease-in, every field is where
+    it was. (Clouds drift on instead: restarting them would double a cloud's edge.)"""
+    image = lake("astronaut")
+    motions = ("water", "hair", "wind")
+    effects, base = effects_for(image, (), motions)
     assert effects.duration == 4.0
-    # one clip length later, past the ease-in, the field is where it was
-    late, looped = effects.apply(base, 40), Effects(
-        (), ("water", "clouds", "leaves"), _ENGINE.analysis(image), 540, 360, 5, 96, 24,
-        image=image).apply(base, 40 + 96)
+    late = effects.apply(base, 40)
+    assert np.abs(late.astype(int) - base).max() > 20  # things moved
+    looped = Effects((), motions, _ENGINE.analysis(image), 540, 360, 5, 96, 24,
+                     image=image).apply(base, 40 + 96)
     assert np.abs(late.astype(int) - looped.astype(int)).max() <= 1
 
 
@@ -287,7 +277,7 @@ def test_analysis_size_photos_and_odd_output_sizes() -> None:
             assert out.shape == base.shape and not np.array_equal(out, base)
 
 
-@pytest.mark.parametrize(("name", "prompt"), [("chelsea", "orbit right, leaves in the wind"),
+@pytest.mark.parametrize(("name", "prompt"), [("camera", "orbit right, his hair blowing"),
                                               ("astronaut", "push in, hair blowing")])
 def test_local_motion_folded_into_the_camera_matches_a_second_resampling(
         name: str, prompt: str) -> None:

@@ -18,7 +18,7 @@ MOVES = (
     "handheld", "static",
 )
 EFFECTS = ("rain", "snow", "fog", "light", "sparkles", "embers", "bokeh")
-MOTIONS = ("wind", "hair", "leaves", "water", "clouds", "breathing")
+MOTIONS = ("wind", "hair", "leaves", "water", "fire", "clouds", "breathing")
 MAX_BEATS = {4: 2, 8: 3}
 
 _STATIC = (
@@ -91,6 +91,8 @@ _MOTIONS: dict[str, tuple[str, ...]] = {
                "sway", "sways", "swaying"),
     "water": ("water", "waves", "wave", "ocean", "sea", "river", "lake", "ripples", "ripple",
               "stream", "waterfall", "shimmer", "shimmering", "pond"),
+    "fire": ("fire", "flames", "flame", "burning", "bonfire", "campfire", "fireplace",
+             "flickering"),
     "clouds": ("clouds", "cloud", "cloudy", "sky", "drifting clouds"),
     "breathing": ("breathing", "breathes", "breathe", "breath", "alive", "lifelike",
                   "living portrait", "blinks", "blinking"),
@@ -125,6 +127,7 @@ class Direction:
     effects: tuple[str, ...] = ()
     motions: tuple[str, ...] = ()
     words: tuple[str, ...] = field(default=())
+    motion_sides: tuple[tuple[str, int], ...] = ()  # (motion, -1 left / +1 right) as said
 
     @property
     def move(self) -> str:
@@ -199,6 +202,22 @@ def _tagged(text: str, vocabulary: dict[str, tuple[str, ...]]) -> tuple[list[str
     return found, words
 
 
+def _motion_sides(text: str, motions: list[str]) -> list[tuple[str, int]]:
+    """The way each local motion goes where its own clause says (split at commas and
+    "then"): "clouds drifting to the left", "the river flows right". Unsaid: not listed
+    (the seed decides)."""
+    sides = []
+    clauses = [" " + c + " " for part in _THEN.split(text) for c in part.split(",")]
+    for motion in motions:
+        for clause in clauses:
+            if any(_find(clause, phrase) >= 0 for phrase in _MOTIONS[motion]):
+                said = _side(clause)
+                if said and "clockwise" not in said[1]:
+                    sides.append((motion, -1 if said[0] == "left" else 1))
+                break
+    return sides
+
+
 def read_prompt(prompt: str, duration: int = 4, side: int = 1) -> Direction:
     """The shot the prompt asks for. `side` (+1 or -1, from the seed) settles moves the
     prompt leaves without a direction ("orbit", "pan")."""
@@ -233,4 +252,5 @@ def read_prompt(prompt: str, duration: int = 4, side: int = 1) -> Direction:
             if pace != 1.0:
                 beats = [Beat("auto", pace, pace_words)]
     return Direction(beats=tuple(beats), effects=tuple(effects), motions=tuple(motions),
-                     words=tuple(words + effect_words + motion_words))
+                     words=tuple(words + effect_words + motion_words),
+                     motion_sides=tuple(_motion_sides(text, motions)))

@@ -1,18 +1,9 @@
-"""Step 4b, effects: seeded procedural overlays and local motion, applied after the camera.
+"""Step 4b, effects: seeded procedural overlays, and the task's local motion, after the camera.
 
-Two kinds of life are added to each rendered frame:
-
-* **Local motion** (`motions`: water, clouds, leaves, wind, hair, breathing): a smooth,
-  looping displacement field (sums of travelling sinusoids whose frequencies are whole
-  cycles per clip, so the clip loops) restricted by a feathered mask to where that motion
-  belongs: water (guessed conservatively) to regions low in the frame, below a horizon,
-  with horizontal streaks and the sky's colour or a blue one, clouds to
-  the untextured upper part (sky), foliage and wind to textured regions away from the
-  subject, hair to the subject's border, breathing to the subject itself (a 0.25 Hz scale
-  pulse). The field is computed on a grid of ~90 rows whatever the frame size. In the
-  engine it is handed to the renderer (motion_field), which folds it into the camera's
-  own resampling, so a frame is sampled once; apply() on a finished frame resamples only
-  the tiles the masks reach instead.
+* **Local motion** (`motions`: water, fire, clouds, leaves, wind, hair, breathing) is
+  living.py's, in the regions of regions.py. In the engine its field is handed to the
+  renderer (motion_fields), which folds it into the camera's own resampling, so a frame
+  is sampled once; apply() on a finished frame resamples only the tiles the masks reach.
 * **Overlays** (`effects`: rain, snow, fog, light, sparkles, embers, bokeh): everything
   is drawn into one RGB light layer at <= 640 px (particles splatted and blurred or drawn
   anti-aliased with sub-pixel positions, fog and light rays computed on a 4x coarser grid
@@ -24,11 +15,9 @@ Every particle's position is a closed-form function of time (no state), so frame
 drawn in any order and the same seed always gives the same frames. Every strength ramps
 from 0 at frame 0 (smoothstep over RAMP_S), so frame 0 is exactly the camera's frame 0.
 
-The masks and the depth proxy are made in photo coordinates; given the frame's camera
-Pose, they follow the camera's zoom and travel (a warp of small maps, well under a
-millisecond), so fog stays on the far things and motion on the water as the camera moves.
-The parallax part of a move is not followed: it shifts things by a few pixels at most,
-which the masks' feathering hides.
+The depth proxy and the photo's brightness are made in photo coordinates; given the
+frame's camera Pose they follow the camera's zoom and travel (projection.follow, a warp of
+small maps, well under a millisecond), so fog stays on the far things as the camera moves.
 """
 
 from __future__ import annotations
@@ -41,14 +30,14 @@ import numpy as np
 
 from stillmotion.engines.motion.camera import Pose
 from stillmotion.engines.motion.director import EFFECTS
-from stillmotion.engines.motion.projection import affine
+from stillmotion.engines.motion.living import LocalMotion, periodic_noise
+from stillmotion.engines.motion.projection import follow, resized
+from stillmotion.engines.motion.regions import find_regions, regions_without_photo, smoothstep
 from stillmotion.engines.motion.scene import Analysis, analysis_image
 
 RAMP_S = 0.5  # every effect eases in over this long
 LAYER_MAX = 640  # overlays are drawn at most this large (long side) and enlarged once
-FIELD_STEP = 4  # fog, light and local-motion fields are this much coarser than their target
-MASK_FLOOR = 0.08  # local motion is cut off (exactly 0) where its mask is below this
-TILE = 16  # local motion resamples tiles of TILE x TILE grid cells where it applies
+FIELD_STEP = 4  # fog and light fields are this much coarser than their target
 # Rain's contrast follows the brightness behind it: a light streak screened over a dark
 # place, a darker streak over a bright one (where screening adds next to nothing: streaks
 # over a white sky were invisible). The local luma of the photo (0..1, blurred, so the
@@ -58,17 +47,6 @@ TILE = 16  # local motion resamples tiles of TILE x TILE grid cells where it app
 # of its detail on dark ones; this, at 0.62-0.73) ...
 RAIN_BRIGHT = (0.6, 0.63)
 RAIN_DARK = 0.7  # ... and a dark streak takes away this much of its own light one's weight
-
-
-def _smoothstep(edge0: float, edge1: float, x: np.ndarray | float) -> np.ndarray:
-    t = np.clip((np.asarray(x, np.float32) - edge0) / (edge1 - edge0), 0.0, 1.0)
-    return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
-
-
-def _resize(values: np.ndarray, width: int, height: int) -> np.ndarray:
-    if values.shape[1] == width and values.shape[0] == height:
-        return values
-    return cv2.resize(values, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def _splat(shape: tuple[int, int], x: np.ndarray, y: np.ndarray,
@@ -91,49 +69,15 @@ def _splat(shape: tuple[int, int], x: np.ndarray, y: np.ndarray,
     return total.reshape(h, w)
 
 
-def _follow(values: np.ndarray, pose: Pose | None, size: tuple[int, int]) -> np.ndarray:
-    """A map in photo coordinates as the camera at `pose` sees it, at `size`."""
-    if pose is None or pose.is_identity:
-        return _resize(values, *size)
-    ax, bx, ay, by = affine(pose, size, (values.shape[1], values.shape[0]))
-    matrix = np.array([[ax, 0.0, bx], [0.0, ay, by]], np.float64)
-    return cv2.warpAffine(values, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REPLICATE)
-
-
-def _tiles(masks: dict[str, np.ndarray]) -> list[tuple[int, int, int, int]]:
-    """The tiles (TILE x TILE grid cells, as cell ranges) that some mask reaches."""
-    if not masks:
-        return []
-    union = np.maximum.reduce(list(masks.values()))
-    gh, gw = union.shape
-    tiles = []
-    for cy in range(0, gh, TILE):
-        for cx in range(0, gw, TILE):
-            near = union[max(0, cy - 1):cy + TILE + 1, max(0, cx - 1):cx + TILE + 1]
-            if float(near.max()) > 0.0:
-                tiles.append((cy, min(gh, cy + TILE), cx, min(gw, cx + TILE)))
-    return tiles
-
-
-def _periodic_noise(rng: np.random.Generator, h: int, w: int, scale: float) -> np.ndarray:
-    """Smooth noise that tiles seamlessly (Gaussian-filtered white noise, via FFT), 0..1."""
-    white = rng.standard_normal((h, w))
-    fy = np.fft.fftfreq(h)[:, None]
-    fx = np.fft.rfftfreq(w)[None, :]
-    sigma = scale * max(h, w)
-    spectrum = np.fft.rfft2(white) * np.exp(-2 * (math.pi * sigma) ** 2 * (fx ** 2 + fy ** 2))
-    noise = np.fft.irfft2(spectrum, s=(h, w))
-    noise = (noise - noise.mean()) / (noise.std() + 1e-9)
-    return np.clip(0.5 + 0.22 * noise, 0.0, 1.0).astype(np.float32)
-
-
 class Effects:
     """One task's effects: built once from the plan and the scene, applied to each frame."""
 
     def __init__(self, effects: Sequence[str], motions: Sequence[str], analysis: Analysis,
                  width: int, height: int, seed: int, frame_count: int, fps: int,
-                 image: np.ndarray | None = None) -> None:
+                 image: np.ndarray | None = None, amplitude: str = "medium",
+                 sides: dict[str, int] | None = None) -> None:
+        """`amplitude` scales local motion (living.AMPLITUDE); `sides` gives the direction
+        of the motions whose way the prompt said (LocalMotion)."""
         self.effects = tuple(effects)
         self.motions = tuple(motions)
         self.size = (width, height)
@@ -151,9 +95,9 @@ class Effects:
         # (1/255 steps are invisible in a mask that fades over a quarter of the depth
         # range), then enlarged: a quarter of the work at layer size
         self._depth8 = self._depth8_0 = np.clip(np.rint(
-            _resize(depth, (lw + 1) // 2, (lh + 1) // 2) * 255.0), 0, 255).astype(np.uint8)
+            resized(depth, (lw + 1) // 2, (lh + 1) // 2) * 255.0), 0, 255).astype(np.uint8)
         self._rain_buffers: tuple[np.ndarray, np.ndarray] | None = None
-        self._depth_field = _resize(depth, *self.field_size)
+        self._depth_field = resized(depth, *self.field_size)
         small = analysis_image(image) if image is not None else None
         if small is not None and small.shape[:2] != depth.shape:
             small = cv2.resize(small, (depth.shape[1], depth.shape[0]),
@@ -166,13 +110,11 @@ class Effects:
         if small is not None and "rain" in self.effects:
             gray = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), (0, 0), 1.5)
             dh, dw = self._depth8_0.shape
-            table = np.rint(255.0 * _smoothstep(*RAIN_BRIGHT, np.arange(256) / 255.0))
+            table = np.rint(255.0 * smoothstep(*RAIN_BRIGHT, np.arange(256) / 255.0))
             self._bright8_0 = cv2.LUT(cv2.resize(gray, (dw, dh), interpolation=cv2.INTER_AREA),
                                       table.astype(np.uint8))
         self._bright8 = self._bright8_0
         self._small = small
-        self._matte = analysis.matte.astype(np.float32)
-        self._depth = depth
         self._visible: dict[float, np.ndarray] = {}
         self._buffers: list[np.ndarray] = []
         self._visible0 = self._visible  # for the identity pose, kept across frames
@@ -185,12 +127,12 @@ class Effects:
         if "fog" in self.effects:
             rng = self._rng("fog")
             fw, fh = self.field_size
-            self._fog_noise = (_periodic_noise(rng, fh * 2, fw * 2, 0.06),
-                               _periodic_noise(rng, fh * 2, fw * 2, 0.025))
+            self._fog_noise = (periodic_noise(rng, fh * 2, fw * 2, 0.06),
+                               periodic_noise(rng, fh * 2, fw * 2, 0.025))
             self._fog_dir = rng.uniform(0, 2 * math.pi, 2)
             # fog thickens with distance, steeply: the depth proxy's middle is often a
             # subject it missed (a coat at the top of the frame), which fog must not veil
-            self._far = self._far0 = (1.0 - _smoothstep(0.0, 0.6, self._depth_field)) ** 2
+            self._far = self._far0 = (1.0 - smoothstep(0.0, 0.6, self._depth_field)) ** 2
             # its colour: the far part of the photo, lifted toward a pale grey, so a night
             # scene gets a dim fog and a bright one a pale fog
             grey = np.array([0.8, 0.82, 0.85], np.float32)
@@ -203,16 +145,12 @@ class Effects:
         self._light: dict[str, np.ndarray | float] = {}
         if "light" in self.effects:
             self._light = self._make_light()
-        # the local-motion grid: ~90 rows whatever the output size (its shortest
-        # wavelength is 7% of the frame height, so 6+ samples per wave)
-        self._step = max(FIELD_STEP, round(height / 90))
-        gw, gh = self._motion_grid_size()
-        self._grid_x, self._grid_y = np.meshgrid(
-            (np.arange(gw, dtype=np.float32) + 0.5) * self._step / height,
-            (np.arange(gh, dtype=np.float32) + 0.5) * self._step / height)
-        self._motion = self._make_motion() if self.motions else None
-        self._ramp_x = np.arange(width, dtype=np.float32)[None, :]
-        self._ramp_y = np.arange(height, dtype=np.float32)[:, None]
+        self.local: LocalMotion | None = None
+        if self.motions:
+            regions = (find_regions(image, analysis) if image is not None
+                       else regions_without_photo(analysis))
+            self.local = LocalMotion(self.motions, regions, analysis.matte, width, height,
+                                     seed, frame_count, fps, amplitude, sides, photo=image)
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -221,7 +159,7 @@ class Effects:
         return np.random.default_rng([self._seed & 0xFFFFFFFF, salt])
 
     def _ramp(self, t: float) -> float:
-        return float(_smoothstep(0.0, RAMP_S, t))
+        return float(smoothstep(0.0, RAMP_S, t))
 
     def _loop(self, hz: float) -> float:
         """Angular frequency of about `hz` that completes whole cycles over the clip."""
@@ -232,9 +170,9 @@ class Effects:
         anything nearer."""
         key = round(z, 3)
         if key not in self._visible:
-            table = 255.0 * (1.0 - _smoothstep(z + 0.05, z + 0.3, np.arange(256) / 255.0))
+            table = 255.0 * (1.0 - smoothstep(z + 0.05, z + 0.3, np.arange(256) / 255.0))
             shown = cv2.LUT(self._depth8, np.rint(table).astype(np.uint8))
-            self._visible[key] = _resize(shown, *self.layer_size)
+            self._visible[key] = resized(shown, *self.layer_size)
         return self._visible[key]
 
     # -- particles ---------------------------------------------------------------------
@@ -448,118 +386,11 @@ class Effects:
         field = (0.42 * beams * np.exp(-r / 0.55) + 0.3 * glow) * breathe
         return field.astype(np.float32) * strength
 
-    # -- local motion ------------------------------------------------------------------
-
-    def _make_motion(self) -> dict[str, object]:
-        h, w = self._depth.shape
-        rows = np.repeat(np.linspace(0, 1, h, dtype=np.float32)[:, None], w, axis=1)
-        matte = self._matte
-        feather = max(1.0, max(h, w) / 60)
-        subject = cv2.GaussianBlur(
-            cv2.dilate(matte, np.ones((5, 5), np.uint8)), (0, 0), feather)
-        if self._small is not None:
-            gray = cv2.cvtColor(self._small, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
-            lap = cv2.Laplacian(gray, cv2.CV_32F)
-            texture = np.sqrt(cv2.GaussianBlur(lap * lap, (0, 0), feather))
-            texture = np.clip(texture / (float(np.percentile(texture, 90)) + 1e-6), 0, 1)
-            # thin structures (masts, wires, branches against the sky): a fine-scale texture
-            # map, grown by two pixels, so sky and water motion bends around them, never
-            # through them (the displacement's gradient then lies in the smooth part)
-            fine = np.sqrt(cv2.GaussianBlur(lap * lap, (0, 0), 1.0))
-            fine = fine / (float(np.percentile(fine, 90)) + 1e-6)
-            structure = cv2.dilate((fine > 0.35).astype(np.uint8),
-                                   cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
-            clear = 1.0 - cv2.GaussianBlur(structure.astype(np.float32), (0, 0), 1.0)
-            gx = cv2.GaussianBlur(np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0)), (0, 0), feather)
-            gy = cv2.GaussianBlur(np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1)), (0, 0), feather)
-            horizontal = np.clip((gy - gx) / (gx + gy + 0.02) * 2, 0, 1)
-            rgb = self._small.astype(np.float32) / 255
-            blue = np.clip((rgb[..., 2] - np.maximum(rgb[..., 0], rgb[..., 1]) + 0.02) * 6,
-                           0, 1)
-            level = float(np.median(gray))
-            bright = _smoothstep(level - 0.15, level + 0.05, gray)
-        else:
-            bright = np.ones_like(rows)
-            texture = 1.0 - self._depth
-            clear = np.ones_like(rows)
-            horizontal = np.zeros_like(rows)
-            blue = np.zeros_like(rows)
-        smooth = 1.0 - _smoothstep(0.15, 0.5, texture)
-        # Smooth ground that runs on, without a break, into the top of the picture is
-        # sky, a wall or a blurred backdrop seen low in the frame, not water: water lies
-        # below a horizon (a shore, a skyline: something textured across it)
-        open_to_top = np.zeros_like(rows)
-        mirrors_sky = np.zeros_like(rows)
-        if self._small is not None:
-            # water mirrors the sky: its colour is near that of the picture's top (CIELAB
-            # as OpenCV scales it, 8-bit), or it is blue
-            lab = cv2.cvtColor(self._small, cv2.COLOR_RGB2LAB).astype(np.float32)
-            sky = np.median(lab[: max(1, round(0.15 * h))].reshape(-1, 3), axis=0)
-            distance = np.linalg.norm(lab - sky, axis=-1)
-            mirrors_sky = np.maximum(1.0 - _smoothstep(12.0, 30.0, distance), blue)
-            count, labels = cv2.connectedComponents((smooth > 0.5).astype(np.uint8),
-                                                    connectivity=4)
-            top = np.unique(np.asarray(labels)[: max(1, round(0.08 * h))])
-            top = top[top > 0]
-            if count > 1 and len(top):
-                reached = np.isin(np.asarray(labels), top).astype(np.float32)
-                open_to_top = np.asarray(cv2.GaussianBlur(reached, (0, 0), feather),
-                                         np.float32)
-        free = 1.0 - subject
-        masks: dict[str, np.ndarray] = {}
-        for name in self.motions:
-            if name == "water":
-                # conservative: a wrong guess shimmers a floor, a coat or the sky, which
-                # looks broken, while a missed lake merely stays still. Low in the frame,
-                # smooth, with the horizontal streaks of reflections and ripples (required,
-                # not one cue among others: a flat dark coat has none), mirroring the sky's
-                # colour (a grey floor does not), below a horizon
-                mask = np.minimum(1.0, 2.0 * _smoothstep(0.45, 0.68, rows) * horizontal
-                                  * mirrors_sky * free * (1.0 - open_to_top))
-            elif name == "clouds":
-                mask = (1 - _smoothstep(0.35, 0.62, rows)) * smooth * free * bright \
-                    * (1 - _smoothstep(0.45, 0.8, self._depth))
-            elif name in ("leaves", "wind"):
-                mask = _smoothstep(0.3, 0.7, texture) * free
-            elif name == "hair":
-                band = cv2.dilate(matte, np.ones((7, 7), np.uint8)) - cv2.erode(
-                    matte, np.ones((7, 7), np.uint8))
-                mask = cv2.GaussianBlur(band.astype(np.float32), (0, 0), feather) * (
-                    0.4 + 0.6 * _smoothstep(0.2, 0.6, texture))
-            elif name == "breathing":
-                mask = cv2.GaussianBlur(matte, (0, 0), feather * 1.5)
-            else:
-                continue
-            mask = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), feather)
-            if name in ("water", "clouds"):
-                mask = mask * clear
-            # the products above rarely reach 1; below MASK_FLOOR the mask is exactly 0, so
-            # tiles without motion can be skipped without a seam
-            mask = np.clip((mask * 1.5 - MASK_FLOOR) / (1.0 - MASK_FLOOR), 0.0, 1.0)
-            masks[name] = _resize(mask, *self._motion_grid_size()).astype(np.float32)
-        rng = self._rng("motion")
-        m = self._matte
-        centre = (0.5, 0.5)
-        if m.any():
-            my, mx = np.nonzero(m)
-            centre = ((float(mx.mean()) + 0.5) / m.shape[1], (float(my.mean()) + 0.5) / m.shape[0])
-        tiles = _tiles(masks)
-        return {"masks": masks, "masks0": masks, "tiles": tiles, "tiles0": tiles,
-                "phase": rng.uniform(0, 2 * math.pi, 24), "centre0": centre,
-                "centre": self._centre(centre, None)}
-
-    def _centre(self, centre: tuple[float, float], pose: Pose | None) -> tuple[float, float]:
-        """A photo point (0..1) in frame coordinates, in units of the frame height."""
-        width, height = self.size
-        x, y = centre[0] * width - 0.5, centre[1] * height - 0.5
-        if pose is not None and not pose.is_identity:
-            ax, bx, ay, by = affine(pose, self.size, self.size)
-            x, y = (x - bx) / ax, (y - by) / ay
-        return ((x + 0.5) / height, (y + 0.5) / height)
+    # -- following the camera, and local motion ----------------------------------------
 
     def _follow_pose(self, pose: Pose | None) -> None:
         """Bring the depth-bound maps into the frame the camera shows at `pose` (once per
-        pose: motion_field and apply both need them for the same frame)."""
+        pose: motion_fields and apply both need them for the same frame)."""
         identity = pose is None or pose.is_identity
         if identity and self._followed is None or self._followed == pose:
             return
@@ -567,159 +398,28 @@ class Effects:
         self._visible = self._visible0 if identity else {}
         if any(name in ("rain", "snow", "bokeh") for name in self.effects):
             dh, dw = self._depth8_0.shape
-            self._depth8 = self._depth8_0 if identity else _follow(self._depth8_0, pose,
-                                                                   (dw, dh))
+            self._depth8 = self._depth8_0 if identity else follow(self._depth8_0, pose,
+                                                                  (dw, dh))
         if self._bright8_0 is not None:
             dh, dw = self._bright8_0.shape
-            self._bright8 = self._bright8_0 if identity else _follow(self._bright8_0, pose,
-                                                                     (dw, dh))
+            self._bright8 = self._bright8_0 if identity else follow(self._bright8_0, pose,
+                                                                    (dw, dh))
             self._rain_bright = None
         if "fog" in self.effects:
-            self._far = self._far0 if identity else _follow(self._far0, pose, self.field_size)
-        if self._motion is not None:
-            masks0 = self._motion["masks0"]
-            assert isinstance(masks0, dict)
-            masks = masks0 if identity else {
-                name: _follow(mask, pose, (mask.shape[1], mask.shape[0]))
-                for name, mask in masks0.items()}
-            centre0 = self._motion["centre0"]
-            assert isinstance(centre0, tuple)
-            # the tiles are only needed by _move; found there when first needed
-            tiles = self._motion["tiles0"] if identity else None
-            self._motion.update(masks=masks, tiles=tiles, centre=self._centre(centre0, pose))
+            self._far = self._far0 if identity else follow(self._far0, pose, self.field_size)
 
     def motion_mask(self, name: str) -> np.ndarray:
         """Where local motion `name` applies (0..1 at output size; zeros if it does not)."""
-        width, height = self.size
-        masks = self._motion["masks"] if self._motion is not None else {}
-        assert isinstance(masks, dict)
-        if name not in masks:
+        if self.local is None:
+            width, height = self.size
             return np.zeros((height, width), np.float32)
-        return _resize(masks[name], width, height)
+        return self.local.mask(name)
 
-    def _motion_grid_size(self) -> tuple[int, int]:
-        width, height = self.size
-        return math.ceil(width / self._step), math.ceil(height / self._step)
-
-    def _displacement(self, t: float, strength: float) -> tuple[np.ndarray, np.ndarray]:
-        """The local-motion field (pixels, on the coarse grid) at time t."""
-        assert self._motion is not None
-        motion = self._motion
-        masks = motion["masks"]
-        x, y, ph = self._grid_x, self._grid_y, motion["phase"]
-        assert isinstance(masks, dict) and isinstance(ph, np.ndarray)
-        px = self.size[1] / 720.0  # amplitudes are given in 720p pixels
-        dx = np.zeros_like(x)
-        dy = np.zeros_like(x)
-        tau = 2 * math.pi
-        for name, mask in masks.items():
-            if name == "water":
-                wy = (0.7 * np.sin(tau * y / 0.07 - self._loop(0.7) * t + ph[0])
-                      + 0.3 * np.sin(tau * (x / 0.23 + y / 0.11) - self._loop(1.1) * t + ph[1]))
-                wx = 0.6 * np.sin(tau * (y / 0.09 - x / 0.4) - self._loop(0.5) * t + ph[2])
-                amp = 2.2 * px
-            elif name == "clouds":
-                wx = (0.7 * np.sin(self._loop(0.12) * t + ph[3])
-                      + 0.3 * np.sin(tau * (x / 0.7 + y / 0.45) - self._loop(0.2) * t + ph[4]))
-                wy = 0.3 * np.sin(tau * (x / 0.5 - y / 0.6) - self._loop(0.15) * t + ph[5])
-                amp = 4.0 * px
-            elif name == "leaves":
-                wx = np.sin(tau * (x / 0.09 + y / 0.13) - self._loop(0.8) * t + ph[6])
-                wy = 0.5 * np.sin(tau * (x / 0.12 - y / 0.08) - self._loop(0.9) * t + ph[7])
-                amp = 1.6 * px
-            elif name == "wind":
-                gust = 0.6 + 0.4 * math.sin(self._loop(0.15) * t + ph[8])
-                wx = gust * np.sin(tau * (x / 0.35 + y / 0.5) - self._loop(0.45) * t + ph[9])
-                wy = 0.25 * gust * np.sin(tau * x / 0.3 - self._loop(0.5) * t + ph[10])
-                amp = 2.4 * px
-            elif name == "hair":
-                wx = np.sin(tau * (y / 0.12) - self._loop(0.6) * t + ph[11])
-                wy = 0.4 * np.sin(tau * (x / 0.1) - self._loop(0.7) * t + ph[12])
-                amp = 1.5 * px
-            elif name == "breathing":
-                centre = motion["centre"]
-                assert isinstance(centre, tuple)
-                pulse = 0.007 * math.sin(self._loop(0.25) * t)
-                wx = (x - centre[0]) * pulse * self.size[1]
-                wy = (y - centre[1]) * 1.4 * pulse * self.size[1]
-                amp = 1.0
-            else:
-                continue
-            dx += mask * (amp * wx)
-            dy += mask * (amp * wy)
-        return dx * strength, dy * strength
-
-    def _move(self, frame: np.ndarray, t: float, strength: float,
-              into: np.ndarray | None = None) -> np.ndarray:
-        """Resample the active tiles through identity + the field enlarged from the grid.
-
-        Each tile's field is enlarged from its grid cells plus a one-cell margin by the
-        exact integer factor, which gives the same values a whole-frame enlargement would."""
-        assert self._motion is not None
-        tiles = self._motion["tiles"]
-        if tiles is None:
-            masks = self._motion["masks"]
-            assert isinstance(masks, dict)
-            tiles = self._motion["tiles"] = _tiles(masks)
-        assert isinstance(tiles, list)
-        if not tiles:
-            return frame
-        dx, dy = self._displacement(t, strength)
-        width, height = self.size
-        gh, gw = dx.shape
-        step = self._step
-        if into is None:
-            out = frame.copy()
-        else:
-            out = into
-            np.copyto(out, frame)
-        for cy0, cy1, cx0, cx1 in tiles:
-            y0, y1 = cy0 * step, min(height, cy1 * step)
-            x0, x1 = cx0 * step, min(width, cx1 * step)
-            my0, my1 = max(0, cy0 - 1), min(gh, cy1 + 1)
-            mx0, mx1 = max(0, cx0 - 1), min(gw, cx1 + 1)
-            size = ((mx1 - mx0) * step, (my1 - my0) * step)
-            oy, ox = (cy0 - my0) * step, (cx0 - mx0) * step
-            map_x = cv2.resize(dx[my0:my1, mx0:mx1], size, interpolation=cv2.INTER_LINEAR)
-            map_y = cv2.resize(dy[my0:my1, mx0:mx1], size, interpolation=cv2.INTER_LINEAR)
-            map_x = map_x[oy:oy + y1 - y0, ox:ox + x1 - x0] + self._ramp_x[:, x0:x1]
-            map_y = map_y[oy:oy + y1 - y0, ox:ox + x1 - x0] + self._ramp_y[y0:y1]
-            # fixed-point maps (1/32 px) resample ~30% faster than float ones, conversion
-            # included
-            fixed, fraction = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
-            out[y0:y1, x0:x1] = cv2.remap(frame, fixed, fraction, cv2.INTER_LINEAR,
-                                          borderMode=cv2.BORDER_REFLECT_101)
-        return out
-
-    def motion_field(self, index: int, pose: Pose | None,
-                     grid: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
-        """Local motion at frame `index` for a renderer to fold into its own sampling: dx, dy
-        in output pixels at the points of a (columns, rows) grid placed as projection.grid
-        places them; None when there is nothing to move (no motion, or frame 0's zero
-        strength, so frame 0 stays the camera's). Pass the frame to apply() with moved=True.
-        """
-        t = index / self.fps
-        strength = self._ramp(t)
-        if self._motion is None or strength <= 0.0 or not self._motion["masks0"]:
-            return None
-        self._follow_pose(pose)
-        dx, dy = self._displacement(t, strength)
-        return self._regrid(dx, dy, grid)
-
-    def _regrid(self, dx: np.ndarray, dy: np.ndarray,
-                grid: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-        """The field resampled from the local-motion grid onto another grid (bilinear, the
-        same values _move's enlargement gives at those points)."""
-        columns, rows = grid
-        width, height = self.size
-        # output pixel x sits at (x + 0.5) / step - 0.5 on the local-motion grid; grid point
-        # j at pixel (j + 0.5) * width / columns - 0.5
-        sx, sy = width / (columns * self._step), height / (rows * self._step)
-        matrix = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5]], np.float64)
-        both = cv2.warpAffine(cv2.merge([dx, dy]), matrix, grid,
-                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REPLICATE)
-        return both[..., 0], both[..., 1]
+    def motion_field(self, index: int, pose: Pose | None, grid: tuple[int, int]
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
+        """The warps of local motion for a renderer to fold into its own sampling
+        (LocalMotion.fields); pass the frame to apply(moved=True)."""
+        return None if self.local is None else self.local.fields(index, pose, grid)
 
     # -- the frame ---------------------------------------------------------------------
 
@@ -781,7 +481,7 @@ class Effects:
                 fog = self._fog(t, strength)
                 continue
             elif name == "light":
-                add(_resize(self._light_field(t, strength), lw, lh), (1.0, 0.88, 0.66))
+                add(resized(self._light_field(t, strength), lw, lh), (1.0, 0.88, 0.66))
             else:
                 continue
             drawn = True
@@ -800,8 +500,8 @@ class Effects:
         self._follow_pose(pose)
         out = frame
         overlays = any(name in EFFECTS for name in self.effects)
-        if self._motion is not None and not moved:
-            out = self._move(out, t, strength, self._scratch(0) if overlays else None)
+        if self.local is not None and not moved:
+            out = self.local.move(out, index, pose, self._scratch(0) if overlays else None)
         light, darken, fog = self.layer(t, strength)
         width, height = self.size
         # Full-size intermediates live in scratch buffers reused from frame to frame: a
@@ -827,7 +527,7 @@ class Effects:
             return cv2.add(kept, light8)
         if light is not None:
             lw, lh = self.layer_size
-            fog = _resize(fog, lw, lh)
+            fog = resized(fog, lw, lh)
         # without a light layer the terms are as smooth as the fog: enlarged from the small
         # field, ~40% cheaper than from the layer
         keep8, add8 = self._fog_terms(fog, darken, light)
@@ -847,7 +547,7 @@ class Effects:
         operations cost a fraction of numpy's float temporaries at this size."""
         if isinstance(darken, np.ndarray):
             if darken.shape != fog.shape:
-                darken = _resize(darken, fog.shape[1], fog.shape[0])
+                darken = resized(darken, fog.shape[1], fog.shape[0])
             clear = cv2.convertScaleAbs(fog, alpha=-255.0, beta=255.0)
             keep_mono = cv2.multiply(clear, darken, scale=1.0 / 255.0)
         else:

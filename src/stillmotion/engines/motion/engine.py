@@ -7,6 +7,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+import cv2
 import numpy as np
 
 from stillmotion import defaults
@@ -87,6 +88,7 @@ class MotionPlan(Plan):
     predicted_speed: float = 0.0  # what the camera model predicts for the planned beats
     effects: tuple[str, ...] = ()
     motions: tuple[str, ...] = ()
+    motion_sides: tuple[tuple[str, int], ...] = ()  # the way local motions go, where said
     prompt_words: tuple[str, ...] = ()
     subject_confidence: float = 0.0
     chosen_by: str = "prompt"  # "prompt", or how the image decided when the prompt did not
@@ -477,25 +479,29 @@ class MotionEngine:
             zoom_max=round(max(p.zoom for p in poses), 6), amplitude=amplitude,
             target_speed=round(target, 3) if speed > 0 else 0.0,
             predicted_speed=round(speed, 3), effects=direction.effects,
-            motions=direction.motions, prompt_words=direction.words,
+            motions=direction.motions, motion_sides=direction.motion_sides,
+            prompt_words=direction.words,
             subject_confidence=subject.confidence, chosen_by=chosen_by,
             fallbacks=tuple(fallbacks),
         )
 
-    def renderer(self, plan: MotionPlan, image: np.ndarray) -> FrameRenderer:
+    def renderer(self, plan: MotionPlan, image: np.ndarray,
+                 picture: np.ndarray | None = None) -> FrameRenderer:
         """The plan's renderer: two layers for a parallax shot of a photo whose matte is
-        trusted (self.layered()), with the plate inpainted as deep as this shot can reveal."""
+        trusted (self.layered()), with the plate inpainted as deep as this shot can reveal.
+        With a `picture` (local motion's plate, at output size), the same camera and
+        parallax drawing that picture instead of the photo, in one layer."""
         needs_depth = any(b.lateral != (0.0, 0.0) or b.depth_zoom or b.hold or b.hold_size or b.turn
                           for b in plan.beats)
         depth = self.analysis(image).depth if needs_depth else None
         matte, reveal = None, 0.0
-        if depth is not None and self.layered(self.analysis(image)):
+        if depth is not None and picture is None and self.layered(self.analysis(image)):
             matte = self.analysis(image).matte
             probe = MotionProbe((plan.width, plan.height), depth, plan.anchor, matte=matte)
             last = max(1, plan.frame_count - 1)
             reveal = probe.reveal([plan.pose(i / last) for i in range(plan.frame_count)])
-        return FrameRenderer(image, plan.width, plan.height, plan.zoom_max, depth,
-                             plan.anchor, matte=matte, reveal=reveal,
+        return FrameRenderer(image if picture is None else picture, plan.width, plan.height,
+                             plan.zoom_max, depth, plan.anchor, matte=matte, reveal=reveal,
                              rigid=rigid_subject(self.analysis(image)))
 
     def frames(self, plan: Plan, image: np.ndarray,
@@ -509,7 +515,9 @@ class MotionEngine:
         effects = None
         if plan.effects or plan.motions:
             effects = Effects(plan.effects, plan.motions, self.analysis(image), plan.width,
-                              plan.height, plan.seed, plan.frame_count, plan.fps, image=image)
+                              plan.height, plan.seed, plan.frame_count, plan.fps, image=image,
+                              amplitude=plan.amplitude, sides=dict(plan.motion_sides))
+        plate: FrameRenderer | None = None  # the streams' plate through this camera
         for i in range(plan.frame_count):
             pose = plan.pose(i / last)
             if effects is None:
@@ -519,7 +527,18 @@ class MotionEngine:
                 # their masks reach, which is cheaper than resampling the whole frame
                 yield effects.apply(renderer.render(pose), i, pose)
             else:
-                # the camera resamples the photo anyway: local motion is folded into that
-                # one remap (one interpolation a frame, and no second full-frame pass)
-                motion = effects.motion_field(i, pose, renderer.grid_size)
-                yield effects.apply(renderer.render(pose, motion), i, pose, moved=True)
+                # the camera resamples the photo anyway: local motion's warps are folded
+                # into that one remap (one interpolation a frame, no second full pass);
+                # streams draw their plate through the same camera and composite it
+                local = effects.local
+                frame = renderer.render(pose, effects.motion_field(i, pose, renderer.grid_size))
+                copies = (local.stream_fields(i, pose, renderer.grid_size)
+                          if local is not None else None)
+                if local is not None and copies:
+                    if plate is None:
+                        plate = self.renderer(plan, image, picture=local.plate)
+                    drawn = [(w, plate.render(pose, field)) for w, field in copies]
+                    streamed = drawn[0][1] if len(drawn) == 1 else cv2.addWeighted(
+                        drawn[0][1], drawn[0][0], drawn[1][1], drawn[1][0], 0.0)
+                    frame = local.composite(frame, streamed, pose)
+                yield effects.apply(frame, i, pose, moved=True)

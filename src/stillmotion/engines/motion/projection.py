@@ -46,6 +46,26 @@ RIGID_FEATHER = 6.0
 RIGID_GROW = 0.04
 
 
+def resized(values: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A map at (width, height), bilinear; the map itself when it is that size already."""
+    if values.shape[1] == width and values.shape[0] == height:
+        return values
+    return cv2.resize(values, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def follow(values: np.ndarray, pose: Pose | None, size: tuple[int, int]) -> np.ndarray:
+    """A map in photo coordinates (a mask, the depth) as the camera at `pose` sees it, at
+    `size`: effects and local motion stay on the things they belong to as the camera
+    moves. Only the camera window (zoom, travel) is followed, not parallax: that shifts
+    things by a few pixels, which the maps' feathering hides."""
+    if pose is None or pose.is_identity:
+        return resized(values, *size)
+    ax, bx, ay, by = affine(pose, size, (values.shape[1], values.shape[0]))
+    matrix = np.array([[ax, 0.0, bx], [0.0, ay, by]], np.float64)
+    return cv2.warpAffine(values, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
 def grid(width: int, height: int, columns: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
     """Sample points of a coarse grid, placed where cv2.resize expects them when it enlarges
     the grid to full size: sample i at (i + 0.5) * size / count - 0.5."""
