@@ -5,8 +5,9 @@ Every variant runs as a whole child process in the same run, interleaved run by 
 ratios printed at the end compare like with like on a noisy shared machine:
 
 - ours: `stillmotion generate PHOTO --resolution 720p --duration 4 --prompt PROMPT --seed 1`
-  (default prompt "orbit around the subject, leaves sway, light rain, fog": parallax, two
-  overlays and one local motion);
+  (default photo `camera`, prompt "orbit around him, clouds drifting, his hair blowing in
+  the wind, light rain, fog": parallax, two overlays, a stream (the sky's plate drawn
+  through the moving camera) and two warps);
 - floor: the same frames, rendered into a raw file beforehand (not timed), encoded by a
   process that only reads them into our Mp4Writer with our settings (render_bench's floor);
 - ours 8 s: the same shot at `--duration 8`, for peak RSS only: frames are streamed to the
@@ -57,7 +58,7 @@ from bench.render_bench import (
     write_section,
 )
 
-PROMPT = "orbit around the subject, leaves sway, light rain, fog"
+PROMPT = "orbit around him, clouds drifting, his hair blowing in the wind, light rain, fog"
 RESOLUTION = "720p"
 SEED = 1
 FLOOR_TARGET = 2.0  # ours / encode-only floor, wall
@@ -89,46 +90,34 @@ def load(photo: Path) -> np.ndarray:
 
 
 def stage_timing(photo: Path, prompt: str, repeats: int) -> dict[str, Any]:
-    """Per-frame ms of the camera alone and of camera + effects, in this process.
+    """Per-frame ms of the camera alone and of camera + effects, in this process: each
+    frame of the engine's own frames() timed as the generator yields it, for the plan and
+    for the same plan without effects or local motion (any revision's engine has both)."""
+    from dataclasses import replace
 
-    Works on engines with and without Effects.motion_field (before local motion was folded
-    into the renderer, the effects stage resampled the camera's frame a second time)."""
     from stillmotion.engines.motion import MotionEngine
-    from stillmotion.engines.motion.camera import pose_at
-    from stillmotion.engines.motion.effects import Effects
-    from stillmotion.engines.motion.render import FrameRenderer
 
     image = load(photo)
     engine = MotionEngine()
     plan = engine.plan(request(image, prompt, 4), image)
-    analysis = engine.analysis(image)
-    make = getattr(engine, "renderer", None)  # the engine's own camera (layered or not)
-    renderer = (make(plan, image) if make is not None else
-                FrameRenderer(image, plan.width, plan.height, plan.zoom_max, analysis.depth,
-                              getattr(plan, "anchor", plan.focus)))
-    # plans that know their own poses (and anchor), or older ones that do not
-    pose_of = getattr(plan, "pose", None) or (lambda t: pose_at(plan.beats, t, plan.focus))
-    effects = Effects(plan.effects, plan.motions, analysis, plan.width, plan.height, plan.seed,
-                      plan.frame_count, plan.fps, image=image)
-    folded = hasattr(effects, "motion_field")
-    last = max(1, plan.frame_count - 1)
-    camera, full = [], []
-    for _ in range(repeats):
-        for i in range(STAGE_FROM, plan.frame_count):
-            pose = pose_of(i / last)
-            start = time.perf_counter()
-            renderer.render(pose)
-            middle = time.perf_counter()
-            if folded:
-                motion = effects.motion_field(i, pose, renderer.grid_size)
-                effects.apply(renderer.render(pose, motion), i, pose, moved=True)
-            else:
-                effects.apply(renderer.render(pose), i, pose)
-            camera.append(middle - start)
-            full.append(time.perf_counter() - middle)
-    camera_ms, full_ms = 1e3 * statistics.median(camera), 1e3 * statistics.median(full)
+    bare = replace(plan, effects=(), motions=())
+
+    def per_frame(shot: Any) -> list[float]:
+        times = []
+        for _ in range(repeats):
+            frames = engine.frames(shot, image)
+            for i in range(shot.frame_count):
+                start = time.perf_counter()
+                next(frames)
+                if i >= STAGE_FROM:
+                    times.append(time.perf_counter() - start)
+        return times
+
+    camera_ms = 1e3 * statistics.median(per_frame(bare))
+    full_ms = 1e3 * statistics.median(per_frame(plan))
+    make = getattr(engine, "renderer", None)
     return {"camera_ms": camera_ms, "full_ms": full_ms, "effects_ms": full_ms - camera_ms,
-            "layered": getattr(renderer, "layers", None) is not None,
+            "layered": make is not None and getattr(make(plan, image), "layers", None) is not None,
             "move": plan.move, "effects": list(plan.effects), "motions": list(plan.motions),
             "size": [plan.width, plan.height], "frames": plan.frame_count}
 
@@ -158,7 +147,8 @@ def timing_child(src: Path, photo: Path, prompt: str, repeats: int) -> dict[str,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="timed runs per variant (median)")
-    parser.add_argument("--photo", default="coffee", choices=["coffee", "astronaut", "chelsea"])
+    parser.add_argument("--photo", default="camera",
+                        choices=["camera", "coffee", "astronaut", "chelsea", "rocket"])
     parser.add_argument("--prompt", default=PROMPT)
     parser.add_argument("--compare", metavar="REV", default=None,
                         help="also time this git revision's engine stages (before/after)")

@@ -2,11 +2,16 @@
 
     .venv/bin/python -m bench.gallery [OUT] [--only astronaut,rocket] [--quick] [--cost]
     .venv/bin/python -m bench.gallery [OUT] --shots [--only china,grace_hopper]
+    .venv/bin/python -m bench.gallery [OUT] --living
+
+--living renders the living-photo prompts of LIVING (4 s 720p, medium, a still camera but
+one) on development and held-out photos, each with a contact sheet and 2x crops of where
+things move (frames 0, 50% and the last, at the box of LIVING).
 
 --shots renders every camera move of bench/shots_bench.py (4 s 720p, medium) on the
 development and held-out photos (tests/support/shots.py) instead, each with a contact sheet
 and a sheet of 2x crops (frames 0, 50% and the last) of the subject box's right edge, where
-parallax, holds and recedes show first. Run it once with PYTHONPATH pointing at an older
+parallax, holds and recedes show first (edge_box). Run it once with PYTHONPATH pointing at an older
 `src` (a `git archive REF src` unpacked somewhere) and once as is for before and after.
 
 Each clip goes through the same path as `stillmotion generate` (`RenderRequest.from_fields`
@@ -34,6 +39,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from skimage import data as skdata
 from tests.support import shots
+from tests.support.lake import lake
 
 from stillmotion.engines.base import Engine, RenderRequest
 from stillmotion.engines.motion import MotionEngine
@@ -59,11 +65,25 @@ SEED = 7
 SHOT_MOVES = ("pan right", "truck left", "tracking shot to the right", "orbit right",
               "orbit around her to the left", "push in", "pull out to reveal the scene",
               "dolly zoom", "pedestal up", "handheld")
+# (photo, prompt, crop box): the box is where the motion shows, for the 2x crops
+LIVING = (
+    ("astronaut", "static camera, her hair blows in the wind", (0.35, 0.0, 0.65, 0.3)),
+    ("camera", "static camera, clouds drifting, wind in his hair", (0.3, 0.0, 0.7, 0.35)),
+    ("rocket", "static camera, clouds drifting to the left", (0.6, 0.3, 0.85, 0.8)),
+    ("lake", "static camera, water flowing, ripples", (0.2, 0.7, 0.6, 1.0)),
+    ("rocket", "slow push in, clouds drifting", (0.6, 0.3, 0.85, 0.8)),
+    ("china", "static camera, trees sway in the wind, clouds drifting", (0.7, 0.45, 1.0, 1.0)),
+    ("china", "static camera, water ripples on the lake", (0.4, 0.35, 0.8, 0.7)),
+    ("grace_hopper", "static camera, her hair blows in the wind", (0.25, 0.0, 0.75, 0.35)),
+    ("flower", "static camera, leaves sway in the breeze", (0.0, 0.0, 0.5, 0.5)),
+)
 SHEET_POINTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 THUMB_H = 216
 
 
 def photo(name: str) -> np.ndarray:
+    if name == "lake":
+        return lake()
     if name == "motorcycle_left":
         return np.ascontiguousarray(skdata.stereo_motorcycle()[0][..., :3].astype(np.uint8))
     return shots.real_photo(name)
@@ -116,17 +136,23 @@ def row(images: list[Image.Image], below: int = 0) -> Image.Image:
     return sheet
 
 
-def edge_crops(path: Path, frame_count: int, box: tuple[float, float, float, float],
-               out: Path) -> None:
-    """Frames 0, 50% and the last, each cropped around the right edge of the subject's box
-    (a quarter of the frame wide, centred on the edge, the box's height) and enlarged 2x
-    with nearest-neighbour sampling, so a stretch, a tear or a halo shows pixel by pixel."""
+def edge_box(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """Around the right edge of a subject's box: a quarter of the frame wide, centred on the
+    edge, the box's height (where parallax, holds and recedes show first)."""
+    left, top, right, bottom = box
+    return max(0.0, right - 0.125), top, min(1.0, right + 0.125), bottom
+
+
+def crops_2x(path: Path, frame_count: int, box: tuple[float, float, float, float],
+             out: Path) -> None:
+    """Frames 0, 50% and the last, each cropped to `box` (normalised left, top, right,
+    bottom) and enlarged 2x with nearest-neighbour sampling, so a stretch, a tear, a halo
+    or a bent line shows pixel by pixel."""
     last = frame_count - 1
     frames = decoded_frames(path, [0, last // 2, last])
     h, w = frames[0].shape[:2]
     left, top, right, bottom = box
-    x0 = max(0, round((right - 0.125) * w))
-    x1 = min(w, x0 + round(0.25 * w))
+    x0, x1 = round(left * w), round(right * w)
     y0, y1 = round(top * h), round(bottom * h)
     crops = [Image.fromarray(f[y0:y1, x0:x1]).resize(((x1 - x0) * 2, (y1 - y0) * 2),
                                                       Image.Resampling.NEAREST)
@@ -135,7 +161,8 @@ def edge_crops(path: Path, frame_count: int, box: tuple[float, float, float, flo
 
 
 def render(engine: Engine, name: str, prompt: str, duration: int, resolution: str,
-           out_dir: Path, amplitude: str = "auto", crops: bool = False) -> dict[str, object]:
+           out_dir: Path, amplitude: str = "auto",
+           crops: tuple[float, float, float, float] | None = None) -> dict[str, object]:
     image = photo(name)
     data = png_bytes(image)
     request = RenderRequest.from_fields(
@@ -154,9 +181,8 @@ def render(engine: Engine, name: str, prompt: str, duration: int, resolution: st
                f"  effects={shot['effects']}  motions={shot['motions']}"
                f"  amplitude={shot['amplitude']}")
     contact_sheet(video, plan.frame_count, f'"{prompt}"  {reading}', out_dir / f"{stem}.png")
-    if crops:
-        edge_crops(video, plan.frame_count, shots.subject_box(name),
-                   out_dir / f"{stem}__edge2x.png")
+    if crops is not None:
+        crops_2x(video, plan.frame_count, crops, out_dir / f"{stem}__crop2x.png")
     return {"clip": video.name, "seconds": round(seconds, 2), "frames": plan.frame_count,
             "ms_per_frame": round(1000 * seconds / plan.frame_count, 1),
             **shot}
@@ -201,16 +227,24 @@ def main() -> None:
     parser.add_argument("--cost", action="store_true", help="only measure effect costs")
     parser.add_argument("--shots", action="store_true",
                         help="every camera move on the development and held-out photos")
+    parser.add_argument("--living", action="store_true",
+                        help="local motion on the development and held-out photos")
     args = parser.parse_args()
     if args.cost:
         effect_cost()
         return
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
-    if args.shots:
+    crops: dict[tuple[str, str], tuple[float, float, float, float]] = {}
+    if args.living:
+        only = [n for n in args.only.split(",") if n]
+        jobs = [(n, p, 4, "720p") for n, p, _ in LIVING if not only or n in only]
+        crops = {(n, p): box for n, p, box in LIVING}
+    elif args.shots:
         names = ([n for n in args.only.split(",") if n]
                  or [*shots.DEVELOPMENT, *shots.HELD_OUT])
         jobs = [(n, p, 4, "720p") for n in names for p in SHOT_MOVES]
+        crops = {(n, p): edge_box(shots.subject_box(n)) for n, p, _, _ in jobs}
     else:
         names = [n for n in args.only.split(",") if n] or list(PHOTOS)
         jobs = [(n, p, 4, "360p") for n in names for p in PROMPTS]
@@ -220,7 +254,7 @@ def main() -> None:
     engine = MotionEngine()  # the engine a worker would hold (layered parallax off)
     for name, prompt, duration, resolution in jobs:
         result = render(engine, name, prompt, duration, resolution, out_dir,
-                        amplitude="medium" if args.shots else "auto", crops=args.shots)
+                        amplitude="medium" if crops else "auto", crops=crops.get((name, prompt)))
         results.append(result)
         print(f"{result['clip']:90s} {result['ms_per_frame']:6.1f} ms/frame", flush=True)
     (out_dir / "index.json").write_text(json.dumps(results, indent=1))

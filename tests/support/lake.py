@@ -15,8 +15,7 @@ def lake(name: str = "chelsea", horizon: float = 0.7) -> np.ndarray:
     image = real_photo(name)
     h = image.shape[0]
     cut = round(h * horizon)
-    below = image[:cut][::-1][: h - cut].astype(np.float32)
-    below = cv2.blur(below, (15, 1))
+    mirrored = cv2.blur(image[:cut][::-1][: h - cut].astype(np.float32), (15, 1))
     rows = np.arange(h - cut, dtype=np.float32)[:, None, None]
-    below = np.clip(below * (0.8 + 0.04 * np.sin(rows / 1.1)), 0, 255).astype(np.uint8)
+    below = np.clip(mirrored * (0.8 + 0.04 * np.sin(rows / 1.1)), 0, 255).astype(np.uint8)
     return np.ascontiguousarray(np.vstack([image[:cut], below]))
