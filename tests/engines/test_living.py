@@ -195,7 +195,9 @@ def test_a_moving_camera_streams_the_plate_through_itself() -> None:
     local = Effects((), plan.motions, _ENGINE.analysis(image), plan.width, plan.height,
                     plan.seed, plan.frame_count, plan.fps, image=image).local
     assert local is not None
-    alpha = local.stream_alpha(pose)
+    # the streams' alpha as the engine draws it: beside the photo, through the same camera
+    with_alpha = np.dstack([image, local.alpha_at(image.shape[1], image.shape[0])])
+    alpha = _ENGINE.renderer(plan, image, picture=with_alpha).render(pose)[..., 3] / 255
     sky, still = alpha > 0.9, alpha < 0.005
     moved = np.abs(frames[79].astype(np.int16) - bare)
     assert float(moved[sky].mean()) > 0.5

@@ -388,6 +388,11 @@ def _fit(unit: tuple[BeatPlan, ...], target: float, probe: MotionProbe,
     return beats, poses, speed, factor
 
 
+def _rgb(frame: np.ndarray) -> np.ndarray:
+    """A rendered frame without the alpha channel a streamed shot draws beside it."""
+    return frame if frame.shape[2] == 3 else cv2.cvtColor(frame, cv2.COLOR_RGBA2RGB)
+
+
 class MotionEngine:
     """Camera moves on the CPU; pure: the same request always yields the same frames."""
 
@@ -510,13 +515,20 @@ class MotionEngine:
         # progress and checks for a stop between frames.
         if not isinstance(plan, MotionPlan):
             raise TypeError("the motion engine renders MotionPlans only")
-        renderer = self.renderer(plan, image)
         last = max(1, plan.frame_count - 1)
         effects = None
         if plan.effects or plan.motions:
             effects = Effects(plan.effects, plan.motions, self.analysis(image), plan.width,
                               plan.height, plan.seed, plan.frame_count, plan.fps, image=image,
                               amplitude=plan.amplitude, sides=dict(plan.motion_sides))
+        local = effects.local if effects is not None else None
+        streams = local is not None and local.plate is not None
+        # With streams, the camera draws the photo with their alpha as a fourth channel: the
+        # alpha then moves exactly as the photo does, parallax included, and what stands
+        # in the sky stays covered by itself whatever the move
+        renderer = self.renderer(plan, image, picture=(
+            np.dstack([image, local.alpha_at(image.shape[1], image.shape[0])])
+            if local is not None and streams else None))
         plate: FrameRenderer | None = None  # the streams' plate through this camera
         for i in range(plan.frame_count):
             pose = plan.pose(i / last)
@@ -525,20 +537,18 @@ class MotionEngine:
             elif pose.is_identity:
                 # the frame is the photo's level 0 as is: effects resample only the tiles
                 # their masks reach, which is cheaper than resampling the whole frame
-                yield effects.apply(renderer.render(pose), i, pose)
+                yield effects.apply(_rgb(renderer.render(pose)), i, pose)
             else:
                 # the camera resamples the photo anyway: local motion's warps are folded
                 # into that one remap (one interpolation a frame, no second full pass);
                 # streams draw their plate through the same camera and composite it
-                local = effects.local
                 frame = renderer.render(pose, effects.motion_field(i, pose, renderer.grid_size))
-                copies = (local.stream_fields(i, pose, renderer.grid_size)
-                          if local is not None else None)
-                if local is not None and copies:
+                copies = local.stream_fields(i, pose, renderer.grid_size) if local else None
+                if local is not None and local.plate is not None and copies:
                     if plate is None:
                         plate = self.renderer(plan, image, picture=local.plate)
                     drawn = [(w, plate.render(pose, field)) for w, field in copies]
                     streamed = drawn[0][1] if len(drawn) == 1 else cv2.addWeighted(
                         drawn[0][1], drawn[0][0], drawn[1][1], drawn[1][0], 0.0)
-                    frame = local.composite(frame, streamed, pose)
-                yield effects.apply(frame, i, pose, moved=True)
+                    frame = local.composite(_rgb(frame), streamed, i, frame[..., 3])
+                yield effects.apply(_rgb(frame), i, pose, moved=True)

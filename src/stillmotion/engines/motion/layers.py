@@ -54,10 +54,9 @@ def feathered_alpha(image: np.ndarray, matte: np.ndarray) -> np.ndarray:
     return (np.rint(alpha * 255) * np.float32(1 / 255)).astype(np.float32)
 
 
-def fill_hole(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+def _fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """`image` with `hole` inpainted (Telea), computed at most FILL_SIZE on the long side
-    and enlarged back: only its values inside the hole are meant to be used. (The layers'
-    band here; the plate that sky and water stream over in living.py.)"""
+    and enlarged back: only its values inside the hole are meant to be used."""
     h, w = image.shape[:2]
     scale = min(1.0, FILL_SIZE / max(h, w))
     if scale < 1.0:
@@ -112,7 +111,7 @@ def build(image: np.ndarray, matte: np.ndarray, reveal: float,
     if band.any():
         # the fill reads the background around the subject, grown a little past its edge
         hole = cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-        fill = fill_hole(image, hole)
+        fill = _fill(image, hole)
     else:
         fill = image
     foreground, plate = _split(image, alpha, fill, band)

@@ -8,7 +8,7 @@ Fields", CVPR 2021) animate pictures: fluids *stream*, soft things *sway*.
   velocity field. Displacing the photo itself would drag whatever stands in the region
   (a tower in the sky, a post in the water) along or smear its edge across the region,
   so a stream moves a *plate* instead: the photo with everything near the region that is
-  not the region filled in from it (layers.fill_hole, as far as the stream can reach),
+  not the region filled in from it (push_pull, as far as the stream can reach),
   composited back under the region's alpha (edge-aware at output size, never over
   straight edges or the subject). What stands in the sky stays; the sky passes behind it.
   - Flows (water, fire) vary their speed smoothly in space. Two copies of the plate half
@@ -56,6 +56,9 @@ FLOW_PERIOD_S = 1.5  # each flow copy travels this long before it restarts (abou
 AMPLITUDE = {"small": 0.6, "medium": 1.0, "large": 1.6}
 PLATE_MARGIN = 8  # px filled in the plate beyond the furthest a stream can reach
 PLATE_SOLID = 0.75  # the plate keeps the photo only where a stream's alpha is this high
+PLATE_GROW = 4  # ... and this far (720p px) from where it is lower
+EDGE_REACH = 0.03  # a stream's region grows this far (of the frame height) ...
+EDGE_COLOUR = 12  # ... over pixels this close (8-bit levels, per channel) to its colour
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,50 @@ def periodic_noise(rng: np.random.Generator, h: int, w: int, scale: float) -> np
     noise = np.fft.irfft2(spectrum, s=(h, w))
     noise = (noise - noise.mean()) / (noise.std() + 1e-9)
     return np.clip(0.5 + 0.22 * noise, 0.0, 1.0).astype(np.float32)
+
+
+def push_pull(image: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """`image` (RGB uint8) with every pixel not `known` filled smoothly from the known ones
+    (push-pull: a pyramid of known-weighted means, filled from the coarser level where a
+    level knows too little). A sky or a lake filled this way is as smooth as its
+    surroundings; a diffusion fill from the hole's edge (Telea's) draws streaks, which a
+    drifting sky then carries into view."""
+    weight: np.ndarray = known.astype(np.float32)
+    values: np.ndarray = image.astype(np.float32) * weight[..., None]
+    levels = []
+    while min(weight.shape) > 4:
+        levels.append((values, weight))
+        values, weight = cv2.pyrDown(values), cv2.pyrDown(weight)
+    filled: np.ndarray = values / np.maximum(weight, 1e-6)[..., None]
+    if float(weight.max()) <= 1e-6:
+        filled[:] = image.reshape(-1, 3).mean(axis=0)
+    for level_values, level_weight in reversed(levels):
+        h, w = level_weight.shape
+        coarse = cv2.pyrUp(filled, dstsize=(w, h))
+        sure = np.clip(level_weight * 2.0, 0.0, 1.0)[..., None]
+        filled = (level_values / np.maximum(level_weight, 1e-6)[..., None] * sure
+                  + coarse * (1.0 - sure))
+    return np.clip(np.rint(filled), 0, 255).astype(np.uint8)
+
+
+def _reach_edges(photo: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """A region found at analysis size (bool), at the photo's size (uint8 0/1), grown up
+    to where the photo's colour leaves the region's own: its analysis-size edge lies up to
+    a few analysis pixels short of the thing beside it (blur, the subject's margin), and a
+    band of sky left still between a drifting sky and the hair shows as an arc. The
+    region's colour everywhere is its push-pull fill; a pixel within EDGE_REACH of the
+    region whose colour is within EDGE_COLOUR of that joins it."""
+    h, w = photo.shape[:2]
+    core = cv2.resize(region.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    if not core.any():
+        return core
+    reach = max(1, round(EDGE_REACH * h))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    near = cv2.dilate(core, kernel) > 0
+    inner = cv2.erode(core, np.ones((5, 5), np.uint8)) > 0
+    own = push_pull(photo, inner if inner.any() else core > 0)
+    distance = np.abs(photo.astype(np.int16) - own.astype(np.int16)).max(axis=-1)
+    return ((core > 0) | (near & (distance <= EDGE_COLOUR))).astype(np.uint8)
 
 
 def _rigid(name: str, regions: Regions, matte: np.ndarray, feather: float) -> np.ndarray:
@@ -186,7 +233,7 @@ class LocalMotion:
         self._alphas: dict[str, np.ndarray] = {}
         self._support: dict[str, np.ndarray] = {}
         self.plate: np.ndarray | None = None
-        self._alpha0 = self._alpha = np.zeros((height, width), np.float32)
+        self._alpha0 = np.zeros((height, width), np.float32)  # photo coordinates
         self._stream_tiles: list[tuple[int, int, int, int]] = []
         if self.streams and photo is not None:
             self._make_plate(resize_to(photo, width, height), regions, matte)
@@ -227,7 +274,7 @@ class LocalMotion:
             style = STYLES[name]
             region = getattr(regions, style.region)
             rigid = resized(_rigid(name, regions, matte, self._feather), width, height)
-            alpha = layers.feathered_alpha(photo, (region > 0.5).astype(np.uint8))
+            alpha = layers.feathered_alpha(photo, _reach_edges(photo, region > 0.5))
             alpha = _floored(alpha * (1.0 - rigid) * clear)
             self._alphas[name] = alpha
             support = cv2.GaussianBlur(cv2.dilate((region > 0.3).astype(np.uint8),
@@ -237,12 +284,19 @@ class LocalMotion:
             travel = self.frame_count if style.kind == "drift" else self.period * self.fps / 2
             reach = max(reach, style.speed * self.scale * 1.3 * travel
                         + (style.ripple + style.sway) * self.scale * 1.5)
-        self._alpha0 = self._alpha = np.maximum.reduce(list(self._alphas.values()))
+        self._alpha0 = np.maximum.reduce(list(self._alphas.values()))
         outside = cv2.distanceTransform((self._alpha0 <= 0.5).astype(np.uint8), cv2.DIST_L2, 5)
-        hole = (outside <= reach + PLATE_MARGIN) & (self._alpha0 < PLATE_SOLID)
+        # the hole reaches PLATE_GROW past the region's edge, so the fill is drawn from the
+        # region a little away from it: a dark thing's bright halo (a sharpened photo's
+        # ringing around hair) is not spread into the fill, which then drifts into view
+        grow = max(1, round(PLATE_GROW * height / 720))
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+        not_region = cv2.dilate((self._alpha0 < PLATE_SOLID).astype(np.uint8), kernel) > 0
+        hole = (outside <= reach + PLATE_MARGIN) & not_region
         self.plate = photo.copy()
-        if hole.any() and (self._alpha0 > 0.5).any():
-            self.plate[hole] = layers.fill_hole(photo, hole)[hole]
+        known = ~not_region
+        if hole.any() and known.any():
+            self.plate[hole] = push_pull(photo, known)[hole]
         grid_alpha = cv2.resize(self._alpha0, self.grid_size, interpolation=cv2.INTER_AREA)
         self._stream_tiles = _tiles([grid_alpha])
 
@@ -266,8 +320,6 @@ class LocalMotion:
             for name, mask in self._masks0.items()}
         self._tiles = self._tiles0 if identity else None  # found by move() when needed
         self._centre = self._on_screen(self._centre0, pose)
-        if self.streams:
-            self._alpha = self._alpha0 if identity else follow(self._alpha0, pose, self.size)
 
     def mask(self, name: str) -> np.ndarray:
         """Where motion `name` applies (0..1 at output size; zeros if it does not)."""
@@ -389,18 +441,20 @@ class LocalMotion:
         return [(weight, self._regrid(*self.stream_field(index, flow), grid))
                 for weight, flow in self.copies(index) if weight > 0.0]
 
-    def stream_alpha(self, pose: Pose | None) -> np.ndarray:
-        """Where the streams show (0..1 at output size) in the frame the camera shows at
-        `pose`."""
-        self.follow(pose)
-        return self._alpha
+    def alpha_at(self, width: int, height: int) -> np.ndarray:
+        """The streams' alpha in photo coordinates at (width, height), uint8 (255 = 1): a
+        renderer draws it beside the photo, so it follows the camera and parallax exactly."""
+        alpha = cv2.resize(self._alpha0, (width, height), interpolation=cv2.INTER_LINEAR)
+        return np.clip(np.rint(alpha * 255), 0, 255).astype(np.uint8)
 
-    def composite(self, frame: np.ndarray, streamed: np.ndarray,
-                  pose: Pose | None) -> np.ndarray:
-        """`streamed` (the plate as the camera and the streams show it) over `frame`
-        under the streams' alpha at `pose`; a new array."""
-        alpha = self.stream_alpha(pose)
-        return cv2.blendLinear(streamed, frame, alpha, 1.0 - alpha)
+    def composite(self, frame: np.ndarray, streamed: np.ndarray, index: int,
+                  alpha: np.ndarray) -> np.ndarray:
+        """`streamed` (the plate as the camera and the streams show it) over `frame` at
+        frame `index`, under `alpha` (uint8, the streams' alpha drawn by the same camera),
+        faded in with the strength (the plate differs from the photo where it was filled:
+        that comes in smoothly too); a new array."""
+        weight = alpha.astype(np.float32) * np.float32(self.strength(index) / 255.0)
+        return cv2.blendLinear(streamed, frame, weight, 1.0 - weight)
 
     def _regrid(self, dx: np.ndarray, dy: np.ndarray,
                 grid: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -451,7 +505,7 @@ class LocalMotion:
                 if len(sampled) == 2:
                     streamed = cv2.addWeighted(streamed, sampled[0][0], sampled[1][1],
                                                sampled[1][0], 0.0)
-                alpha = self._alpha[y0:y1, x0:x1]
+                alpha = self._alpha0[y0:y1, x0:x1] * np.float32(self.strength(index))
                 out[y0:y1, x0:x1] = cv2.blendLinear(streamed, out[y0:y1, x0:x1], alpha,
                                                     1.0 - alpha)
         return out

@@ -136,8 +136,11 @@ def find_regions(image: np.ndarray, analysis: Analysis) -> Regions:
                           smoothstep(0.12, 0.25, sat) * smoothstep(60, 80, hue)
                           * (1.0 - smoothstep(160, 185, hue)) * smoothstep(0.04, 0.12, val))
 
-    sky = _joined_to_top(smooth * (1.0 - greenish), 0.06) * free
-    sky = cv2.GaussianBlur(sky, (0, 0), feather) * (1.0 - smoothstep(0.55, 0.85, rows))
+    # not `free`: a stream's alpha is cut at the subject's own edge at output size, so the
+    # sky reaches the hair instead of stopping a band short of it (a static ring that the
+    # drifting sky then showed around the head)
+    sky = _joined_to_top(smooth * (1.0 - greenish), 0.06) * (1.0 - matte)
+    sky = cv2.GaussianBlur(sky, (0, 0), feather)
     sky *= clear_of_fine_structure(gray)
 
     vegetation = greenish * (0.3 + 0.7 * smoothstep(0.1, 0.4, texture)) * free
