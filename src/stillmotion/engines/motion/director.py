@@ -17,7 +17,7 @@ MOVES = (
     "truck_right", "pedestal_up", "pedestal_down", "orbit_left", "orbit_right", "dolly_zoom",
     "handheld", "static",
 )
-EFFECTS = ("rain", "snow", "fog", "light", "sparkles", "embers", "bokeh")
+EFFECTS = ("rain", "snow", "fog", "light", "golden", "sparkles", "embers", "bokeh")
 MOTIONS = ("wind", "hair", "leaves", "water", "fire", "clouds", "breathing")
 MAX_BEATS = {4: 2, 8: 3}
 
@@ -78,12 +78,19 @@ _EFFECTS: dict[str, tuple[str, ...]] = {
     "snow": ("snow", "snowing", "snowy", "snowfall", "snowflakes", "snowflake", "blizzard"),
     "fog": ("fog", "foggy", "mist", "misty", "haze", "hazy", "smoke", "smoky"),
     "light": ("sunlight", "sun rays", "sunrays", "light rays", "god rays", "sunbeams",
-              "sunbeam", "rays of light", "volumetric light", "glow", "glowing", "golden hour"),
+              "sunbeam", "rays of light", "volumetric light", "glow", "glowing"),
+    "golden": ("golden hour", "golden light", "sunset", "sunrise", "magic hour",
+               "evening sun", "evening light", "warm light", "warm sunlight", "dusk"),
     "sparkles": ("sparkle", "sparkles", "sparkling", "glitter", "glittering", "twinkle",
                  "twinkling", "magic", "magical", "fairy dust", "stars twinkle"),
     "embers": ("embers", "ember", "sparks", "fire", "flames", "burning", "bonfire", "ash"),
     "bokeh": ("bokeh", "fairy lights", "defocused lights", "city lights", "string lights"),
 }
+# How much of a weather effect, from the words in front of it ("heavy rain", "a light
+# drizzle", "blizzard"): 0.5 light, 1 as usual, 2 heavy.
+_HEAVY = ("heavy", "pouring", "downpour", "torrential", "storm", "stormy", "blizzard",
+          "thick", "dense", "intense")
+_LIGHT = ("light", "gentle", "soft", "drizzle", "slight", "faint", "thin", "a little")
 _MOTIONS: dict[str, tuple[str, ...]] = {
     "wind": ("wind", "windy", "breeze", "breezy", "gust", "gusts", "blowing"),
     "hair": ("hair", "mane", "fur"),
@@ -128,6 +135,7 @@ class Direction:
     motions: tuple[str, ...] = ()
     words: tuple[str, ...] = field(default=())
     motion_sides: tuple[tuple[str, int], ...] = ()  # (motion, -1 left / +1 right) as said
+    effect_levels: tuple[tuple[str, float], ...] = ()  # (rain, snow or fog, 0.5 or 2) as said
 
     @property
     def move(self) -> str:
@@ -218,6 +226,24 @@ def _motion_sides(text: str, motions: list[str]) -> list[tuple[str, int]]:
     return sides
 
 
+def _effect_levels(text: str, effects: list[str]) -> list[tuple[str, float]]:
+    """How heavy each weather effect was asked to be, where its clause says (split at
+    commas and "then"): "heavy rain" 2, "light snow" or "drizzle" 0.5; unsaid: not listed."""
+    levels = []
+    clauses = [" " + c + " " for part in _THEN.split(text) for c in part.split(",")]
+    for effect in effects:
+        if effect not in ("rain", "snow", "fog"):
+            continue
+        for clause in clauses:
+            if any(_find(clause, phrase) >= 0 for phrase in _EFFECTS[effect]):
+                if any(_find(clause, word) >= 0 for word in _HEAVY):
+                    levels.append((effect, 2.0))
+                elif any(_find(clause, word) >= 0 for word in _LIGHT):
+                    levels.append((effect, 0.5))
+                break
+    return levels
+
+
 def read_prompt(prompt: str, duration: int = 4, side: int = 1) -> Direction:
     """The shot the prompt asks for. `side` (+1 or -1, from the seed) settles moves the
     prompt leaves without a direction ("orbit", "pan")."""
@@ -253,4 +279,5 @@ def read_prompt(prompt: str, duration: int = 4, side: int = 1) -> Direction:
                 beats = [Beat("auto", pace, pace_words)]
     return Direction(beats=tuple(beats), effects=tuple(effects), motions=tuple(motions),
                      words=tuple(words + effect_words + motion_words),
-                     motion_sides=tuple(_motion_sides(text, motions)))
+                     motion_sides=tuple(_motion_sides(text, motions)),
+                     effect_levels=tuple(_effect_levels(text, effects)))

@@ -31,6 +31,7 @@ import numpy as np
 from stillmotion.engines.motion.camera import Pose
 from stillmotion.engines.motion.director import EFFECTS
 from stillmotion.engines.motion.living import LocalMotion, periodic_noise
+from stillmotion.engines.motion.looks import grade_table, side_glow
 from stillmotion.engines.motion.projection import follow, resized
 from stillmotion.engines.motion.regions import find_regions, regions_without_photo, smoothstep
 from stillmotion.engines.motion.scene import Analysis, analysis_image
@@ -47,6 +48,7 @@ FIELD_STEP = 4  # fog and light fields are this much coarser than their target
 # of its detail on dark ones; this, at 0.62-0.73) ...
 RAIN_BRIGHT = (0.6, 0.63)
 RAIN_DARK = 0.7  # ... and a dark streak takes away this much of its own light one's weight
+LIGHT_SHADE = 0.22  # light rays shade the frame between their shafts by up to this much
 
 
 def _splat(shape: tuple[int, int], x: np.ndarray, y: np.ndarray,
@@ -75,10 +77,13 @@ class Effects:
     def __init__(self, effects: Sequence[str], motions: Sequence[str], analysis: Analysis,
                  width: int, height: int, seed: int, frame_count: int, fps: int,
                  image: np.ndarray | None = None, amplitude: str = "medium",
-                 sides: dict[str, int] | None = None) -> None:
+                 sides: dict[str, int] | None = None,
+                 levels: dict[str, float] | None = None) -> None:
         """`amplitude` scales local motion (living.AMPLITUDE); `sides` gives the direction
-        of the motions whose way the prompt said (LocalMotion)."""
+        of the motions whose way the prompt said (LocalMotion); `levels` how heavy the
+        weather was asked to be (rain, snow, fog: 0.5 light .. 2 heavy)."""
         self.effects = tuple(effects)
+        self.levels = dict(levels or {})
         self.motions = tuple(motions)
         self.size = (width, height)
         self.fps = fps
@@ -145,6 +150,9 @@ class Effects:
         self._light: dict[str, np.ndarray | float] = {}
         if "light" in self.effects:
             self._light = self._make_light()
+        self._glow: np.ndarray | None = None
+        if "golden" in self.effects:
+            self._glow = side_glow(self.layer_size, self._bright_side() == 0.0)
         self.local: LocalMotion | None = None
         if self.motions:
             regions = (find_regions(image, analysis) if image is not None
@@ -188,11 +196,15 @@ class Effects:
         rng = self._rng(name)
         lw, lh = self.layer_size
         area = (lw / lh) / (16 / 9)  # as many per screen height, whatever the aspect
+        # heavy rain or snow: more of it (1.5 power: heavy is 2.8x as many, light a third)
+        level = self.levels.get(name, 1.0) ** 1.5
         if name == "rain":
-            z = np.repeat([0.25, 0.55, 0.9], [int(260 * area), int(120 * area), int(40 * area)])
+            z = np.repeat([0.25, 0.55, 0.9], [int(260 * area * level), int(120 * area * level),
+                                              int(40 * area * level)])
             slant = float(rng.choice([-1, 1]) * rng.uniform(0.12, 0.28))
         elif name == "snow":
-            z = np.repeat([0.2, 0.5, 0.85], [int(240 * area), int(110 * area), int(35 * area)])
+            z = np.repeat([0.2, 0.5, 0.85], [int(240 * area * level), int(110 * area * level),
+                                             int(35 * area * level)])
             slant = float(rng.uniform(-0.04, 0.04))  # a light seeded breeze, H per second
         elif name == "embers":
             z = np.repeat([0.4, 0.85], [int(45 * area), int(20 * area)])
@@ -223,6 +235,7 @@ class Effects:
         if self._rain_buffers is None:
             self._rain_buffers = (np.empty((lh, lw), np.uint8), np.empty((lh, lw), np.float32))
         buffer, shade = self._rain_buffers
+        bright = min(1.3, math.sqrt(self.levels.get("rain", 1.0)))  # heavy rain: brighter
         for z, sel in self._depth_layers("rain"):
             speed = (0.7 + 1.9 * z) * p["speed"][sel]  # screen heights per second
             length = (0.02 + 0.075 * z) * p["size"][sel]
@@ -242,7 +255,7 @@ class Effects:
             # the streaks, hidden behind nearer things, at this layer's brightness: one cv2
             # product of the two uint8 maps into float32, no float copies of either
             cv2.multiply(buffer, self._visibility(float(z)), dst=shade,
-                         scale=(0.1 + 0.24 * float(z)) * strength / 255.0 ** 2,
+                         scale=(0.1 + 0.24 * float(z)) * strength * bright / 255.0 ** 2,
                          dtype=cv2.CV_32F)
             cv2.add(out, shade, dst=out)
         return out
@@ -258,10 +271,19 @@ class Effects:
                                                  + p["phase"][sel])
             y = np.mod(p["y"][sel] * 1.1 + fall * t, 1.1) - 0.05
             x = np.mod(p["x"][sel] + (drift * (0.5 + z) * t + sway) * lh / lw, 1.0)
-            sigma = (0.45 + 1.6 * float(z)) * self.unit
-            weight = p["bright"][sel] * (0.45 + 0.5 * float(z)) * (2 * math.pi * sigma ** 2)
-            points = _splat((lh, lw), x * lw, y * lh, weight.astype(np.float32))
-            soft = cv2.GaussianBlur(points, (0, 0), sigma)
+            # two sizes of flake in every layer, the larger a little dimmer at its centre
+            # (a starfield is one size of dot; snow is not)
+            large = p["size"][sel] > 1.0
+            soft = np.zeros((lh, lw), np.float32)
+            for grown, which in ((1.0, ~large), (1.8, large)):
+                if not which.any():
+                    continue
+                sigma = (0.45 + 1.6 * float(z)) * self.unit * grown
+                weight = (p["bright"][sel][which] * (0.45 + 0.5 * float(z))
+                          * (2 * math.pi * sigma ** 2) / grown ** 0.5)
+                points = _splat((lh, lw), x[which] * lw, y[which] * lh,
+                                weight.astype(np.float32))
+                soft += cv2.GaussianBlur(points, (0, 0), sigma)
             out += cv2.multiply(soft, self._visibility(float(z)), scale=1.0 / 255.0,
                                 dtype=cv2.CV_32F)
         return np.minimum(out, 1.0) * strength
@@ -352,15 +374,19 @@ class Effects:
         density = 0.65 * layers[0] + 0.35 * layers[1]
         return np.clip(0.65 * self._far * (0.3 + 0.9 * density), 0.0, 0.75) * strength
 
-    def _make_light(self) -> dict[str, np.ndarray | float]:
-        rng = self._rng("light")
-        fw, fh = self.field_size
+    def _bright_side(self, rng: np.random.Generator | None = None) -> float:
+        """0.0 when the top third of the photo is brighter on its left, 1.0 on its right
+        (where the light comes from); without the photo, the seed's pick (or the left)."""
         if self._small is not None:
             top = cv2.cvtColor(self._small, cv2.COLOR_RGB2GRAY)[: self._small.shape[0] // 3]
             half = top.shape[1] // 2
-            side = 0.0 if float(top[:, :half].mean()) >= float(top[:, half:].mean()) else 1.0
-        else:
-            side = float(rng.integers(0, 2))
+            return 0.0 if float(top[:, :half].mean()) >= float(top[:, half:].mean()) else 1.0
+        return float(rng.integers(0, 2)) if rng is not None else 0.0
+
+    def _make_light(self) -> dict[str, np.ndarray | float]:
+        rng = self._rng("light")
+        fw, fh = self.field_size
+        side = self._bright_side(rng)
         sx, sy = (-0.05 + side * 1.1) * fw, -0.08 * fh
         ys, xs = np.mgrid[0:fh, 0:fw].astype(np.float32)
         dx, dy = xs + 0.5 - sx, ys + 0.5 - sy
@@ -370,7 +396,10 @@ class Effects:
             "n": rng.uniform(0, 1, 3).astype(np.float32), "phase": rng.uniform(0, 6.3, 4),
         }
 
-    def _light_field(self, t: float, strength: float) -> np.ndarray:
+    def _light_field(self, t: float, strength: float) -> tuple[np.ndarray, np.ndarray]:
+        """(shafts, gaps) at field size: the light screened over the frame, and how much
+        the frame is shaded between the shafts. Screening alone cannot brighten a bright
+        sky, where shafts showed next to nothing: shade between them shows them anywhere."""
         theta, r = self._light["theta"], self._light["r"]
         assert isinstance(theta, np.ndarray) and isinstance(r, np.ndarray)
         n = self._light["n"]
@@ -378,13 +407,16 @@ class Effects:
         assert isinstance(n, np.ndarray) and isinstance(phase, np.ndarray)
         rays = np.zeros_like(theta)
         for k, (count, weight) in enumerate(((7, 0.5), (13, 0.3), (23, 0.2))):
-            drift = 0.08 * math.sin(self._loop(0.05 * (k + 1)) * t + float(phase[k]))
+            # the shafts sweep a little, slowly, each at its own pace: seen to move
+            drift = 0.3 * math.sin(self._loop(0.1 * (k + 1)) * t + float(phase[k]))
             rays += weight * np.cos((count + float(n[k]) * 4) * theta + float(phase[k]) + drift)
         beams = np.clip(0.5 + 0.7 * rays, 0.0, 1.0) ** 2
         breathe = 0.78 + 0.22 * math.sin(self._loop(0.2) * t + float(phase[3]))
         glow = np.exp(-(r / 0.35) ** 2)
-        field = (0.42 * beams * np.exp(-r / 0.55) + 0.3 * glow) * breathe
-        return field.astype(np.float32) * strength
+        reach = np.exp(-r / 0.55)
+        field = (0.42 * beams * reach + 0.3 * glow) * breathe
+        gaps = (1.0 - beams) * reach * (1.0 - glow)
+        return field.astype(np.float32) * strength, gaps.astype(np.float32) * strength
 
     # -- following the camera, and local motion ----------------------------------------
 
@@ -481,7 +513,15 @@ class Effects:
                 fog = self._fog(t, strength)
                 continue
             elif name == "light":
-                add(resized(self._light_field(t, strength), lw, lh), (1.0, 0.88, 0.66))
+                shafts, gaps = self._light_field(t, strength)
+                add(resized(shafts, lw, lh), (1.0, 0.88, 0.66))
+                shade = cv2.convertScaleAbs(resized(gaps, lw, lh), alpha=-255.0 * LIGHT_SHADE,
+                                            beta=255.0)
+                darken = (cv2.multiply(darken, shade, scale=1.0 / 255.0)
+                          if isinstance(darken, np.ndarray)
+                          else cv2.convertScaleAbs(shade, alpha=darken))
+            elif name == "golden" and self._glow is not None:
+                add(self._glow * np.float32(strength), (1.0, 0.72, 0.38))
             else:
                 continue
             drawn = True
@@ -502,6 +542,9 @@ class Effects:
         overlays = any(name in EFFECTS for name in self.effects)
         if self.local is not None and not moved:
             out = self.local.move(out, index, pose, self._scratch(0) if overlays else None)
+        grade = grade_table(self.effects, self.levels, strength)
+        if grade is not None:  # the look first: what falls through the air is not graded
+            out = cv2.LUT(out, grade)
         light, darken, fog = self.layer(t, strength)
         width, height = self.size
         # Full-size intermediates live in scratch buffers reused from frame to frame: a

@@ -89,6 +89,7 @@ class MotionPlan(Plan):
     effects: tuple[str, ...] = ()
     motions: tuple[str, ...] = ()
     motion_sides: tuple[tuple[str, int], ...] = ()  # the way local motions go, where said
+    effect_levels: tuple[tuple[str, float], ...] = ()  # how heavy the weather, where said
     prompt_words: tuple[str, ...] = ()
     subject_confidence: float = 0.0
     chosen_by: str = "prompt"  # "prompt", or how the image decided when the prompt did not
@@ -485,6 +486,7 @@ class MotionEngine:
             target_speed=round(target, 3) if speed > 0 else 0.0,
             predicted_speed=round(speed, 3), effects=direction.effects,
             motions=direction.motions, motion_sides=direction.motion_sides,
+            effect_levels=direction.effect_levels,
             prompt_words=direction.words,
             subject_confidence=subject.confidence, chosen_by=chosen_by,
             fallbacks=tuple(fallbacks),
@@ -520,7 +522,8 @@ class MotionEngine:
         if plan.effects or plan.motions:
             effects = Effects(plan.effects, plan.motions, self.analysis(image), plan.width,
                               plan.height, plan.seed, plan.frame_count, plan.fps, image=image,
-                              amplitude=plan.amplitude, sides=dict(plan.motion_sides))
+                              amplitude=plan.amplitude, sides=dict(plan.motion_sides),
+                              levels=dict(plan.effect_levels))
         local = effects.local if effects is not None else None
         streams = local is not None and local.plate is not None
         # With streams, the camera draws the photo with their alpha as a fourth channel: the

@@ -1,0 +1,110 @@
+"""Weather and the hour as a look (looks.py, effects.py), measured on real photos: rain
+is overcast and moves, golden hour is warm, snow has sizes, light rays show on a bright
+sky; every look starts from the photo and comes in over the first half-second.
+
+Development photos and held-out ones (never tuned on) are separate cases.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import cv2
+import numpy as np
+import pytest
+
+from stillmotion.engines.base import RenderRequest
+from stillmotion.engines.motion import MotionEngine, MotionPlan
+from stillmotion.media.resize import resize_to
+from tests.support import shots
+
+_ENGINE = MotionEngine()
+DEVELOPMENT, HELD_OUT = "development", "held-out"
+
+
+def clip(name: str, prompt: str, count: int = 96,
+         resolution: str = "720p") -> tuple[MotionPlan, list[np.ndarray]]:
+    image = shots.real_photo(name)
+    request = RenderRequest(prompt, 4, resolution, "medium", 3, image.shape[1], image.shape[0])
+    plan = _ENGINE.plan(request, image)
+    return plan, list(itertools.islice(_ENGINE.frames(plan, image), count))
+
+
+def luma(frame: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+def red_over_blue(frame: np.ndarray) -> float:
+    mean = frame.reshape(-1, 3).astype(np.float64).mean(axis=0)
+    return float(mean[0] / max(mean[2], 1.0))
+
+
+@pytest.mark.parametrize("name", [pytest.param("camera", id=f"{DEVELOPMENT}-camera"),
+                                  pytest.param("coffee", id=f"{DEVELOPMENT}-coffee"),
+                                  pytest.param("china", id=f"{HELD_OUT}-china")])
+def test_heavy_rain_moves_and_the_sky_is_overcast(name: str) -> None:
+    """Heavy rain changes consecutive frames by 2 luma levels or more on average, and the
+    light goes flat and cool: lower contrast (luma spread) and a lower red/blue ratio."""
+    plan, frames = clip(name, "static camera, heavy rain")
+    assert plan.effects == ("rain",) and dict(plan.effect_levels) == {"rain": 2.0}
+    changes = [float(np.abs(luma(frames[i + 1]) - luma(frames[i])).mean())
+               for i in range(30, 90, 6)]
+    assert float(np.mean(changes)) >= 2.0, changes
+    first, last = frames[0], frames[-1]
+    assert luma(last).std() < 0.9 * luma(first).std()
+    if name != "camera":  # a grey photo has no colour to cool
+        assert red_over_blue(last) < 0.97 * red_over_blue(first)
+
+
+@pytest.mark.parametrize("name", [pytest.param("coffee", id=f"{DEVELOPMENT}-coffee"),
+                                  pytest.param("astronaut", id=f"{DEVELOPMENT}-astronaut"),
+                                  pytest.param("grace_hopper", id=f"{HELD_OUT}-grace_hopper")])
+def test_golden_hour_warms_the_picture_from_one_side(name: str) -> None:
+    """The mean frame's red/blue ratio rises by 5 % or more by the end, and the glow is
+    brighter on one side of the frame than on the other."""
+    plan, frames = clip(name, "static camera, golden hour", resolution="360p")
+    assert "golden" in plan.effects
+    first, last = frames[0], frames[-1]
+    assert red_over_blue(last) >= 1.05 * red_over_blue(first)
+    lift = luma(last) - luma(first)
+    half = lift.shape[1] // 2
+    assert abs(float(lift[:, :half].mean()) - float(lift[:, half:].mean())) > 2.0
+
+
+@pytest.mark.parametrize("prompt", ["static camera, heavy rain", "static camera, golden hour",
+                                    "static camera, light rays, fog"])
+def test_looks_start_from_the_photo_and_come_in_over_half_a_second(prompt: str) -> None:
+    """Frame 0 is the photo exactly; the look grows over the first 12 frames (0.5 s at 24
+    fps) and is whole from then on."""
+    image = shots.real_photo("coffee")
+    plan, frames = clip("coffee", prompt, count=40, resolution="360p")
+    assert np.array_equal(frames[0], resize_to(image, plan.width, plan.height))
+
+    def away(i: int) -> float:
+        return float(np.abs(frames[i].astype(np.int16) - frames[0]).mean())
+
+    assert 0.0 < away(3) < away(6) < away(12)
+    assert away(24) == pytest.approx(away(36), rel=0.25)
+
+
+def test_snow_falls_in_flakes_of_several_sizes() -> None:
+    """Over a dark sky the flakes of one frame are blobs of clearly different sizes (the
+    90th percentile area at least 4x the 10th), not one size of dot like a starfield."""
+    _, frames = clip("rocket", "static camera, snow falling", count=50, resolution="720p")
+    added = (luma(frames[48]) - luma(frames[0])) > 12
+    count, _, stats, _ = cv2.connectedComponentsWithStats(added.astype(np.uint8))
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    assert count > 60
+    assert np.quantile(areas, 0.9) >= 4 * np.quantile(areas, 0.1)
+
+
+@pytest.mark.parametrize("name", [pytest.param("rocket", id=f"{DEVELOPMENT}-rocket"),
+                                  pytest.param("china", id=f"{HELD_OUT}-china")])
+def test_light_rays_show_and_sweep_even_on_a_bright_sky(name: str) -> None:
+    """The shafts change the top third of the frame (bright sky included) by more than a
+    level on average against the photo, and they move: frames half a second apart differ
+    there by a third of a level or more."""
+    _, frames = clip(name, "static camera, light rays", count=72, resolution="360p")
+    top = slice(0, frames[0].shape[0] // 3)
+    assert float(np.abs(luma(frames[40])[top] - luma(frames[0])[top]).mean()) > 1.0
+    assert float(np.abs(luma(frames[60])[top] - luma(frames[48])[top]).mean()) > 0.33
