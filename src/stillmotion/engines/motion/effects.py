@@ -155,8 +155,9 @@ class Effects:
             self._glow = side_glow(self.layer_size, self._bright_side() == 0.0)
         self.local: LocalMotion | None = None
         if self.motions:
-            regions = (find_regions(image, analysis) if image is not None
-                       else regions_without_photo(analysis))
+            warps = bool(set(self.motions) & {"hair", "wind", "leaves"})
+            regions = (find_regions(image, analysis, look_for_faces=warps)
+                       if image is not None else regions_without_photo(analysis))
             self.local = LocalMotion(self.motions, regions, analysis.matte, width, height,
                                      seed, frame_count, fps, amplitude, sides, photo=image)
 

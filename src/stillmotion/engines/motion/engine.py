@@ -21,6 +21,7 @@ from stillmotion.engines.motion.camera import (
 )
 from stillmotion.engines.motion.director import Beat, read_prompt
 from stillmotion.engines.motion.effects import Effects
+from stillmotion.engines.motion.living import LocalMotion
 from stillmotion.engines.motion.projection import MotionProbe
 from stillmotion.engines.motion.render import FrameRenderer
 from stillmotion.engines.motion.scene import Analysis, analyse
@@ -511,6 +512,25 @@ class MotionEngine:
                              plan.zoom_max, depth, plan.anchor, matte=matte, reveal=reveal,
                              rigid=rigid_subject(self.analysis(image)))
 
+    @staticmethod
+    def _stream(frame: np.ndarray, plate: FrameRenderer, local: LocalMotion, pose: Pose,
+                copies: list[tuple[float, tuple[np.ndarray, np.ndarray]]],
+                index: int) -> np.ndarray:
+        """The frame (RGBA: the streams' alpha drawn beside the photo) with the plate
+        streamed over it, drawn and blended only in the box where that alpha is not 0."""
+        alpha = np.ascontiguousarray(frame[..., 3])
+        x, y, w, h = cv2.boundingRect(alpha)
+        out = _rgb(frame)
+        if w == 0 or h == 0:
+            return out
+        roi = (x, y, x + w, y + h)
+        drawn = [(weight, plate.render(pose, field, roi)) for weight, field in copies]
+        streamed = drawn[0][1] if len(drawn) == 1 else cv2.addWeighted(
+            drawn[0][1], drawn[0][0], drawn[1][1], drawn[1][0], 0.0)
+        out[y:y + h, x:x + w] = local.composite(out[y:y + h, x:x + w], streamed, index,
+                                                alpha[y:y + h, x:x + w])
+        return out
+
     def frames(self, plan: Plan, image: np.ndarray,
                control: RenderControl | None = None) -> Iterator[np.ndarray]:
         # `control` is unused: every frame costs the same, so the pipeline measures
@@ -550,8 +570,5 @@ class MotionEngine:
                 if local is not None and local.plate is not None and copies:
                     if plate is None:
                         plate = self.renderer(plan, image, picture=local.plate)
-                    drawn = [(w, plate.render(pose, field)) for w, field in copies]
-                    streamed = drawn[0][1] if len(drawn) == 1 else cv2.addWeighted(
-                        drawn[0][1], drawn[0][0], drawn[1][1], drawn[1][0], 0.0)
-                    frame = local.composite(_rgb(frame), streamed, i, frame[..., 3])
+                    frame = self._stream(frame, plate, local, pose, copies, i)
                 yield effects.apply(_rgb(frame), i, pose, moved=True)

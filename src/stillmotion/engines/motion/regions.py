@@ -40,7 +40,8 @@ LINE_MIN = 0.06  # a straight edge at least this long (of the long side) is stru
 LINE_BAND = 0.012  # ... protected this far either side (of the long side, ~3 px at 240)
 LEVEL_DEGREES = 12  # water protects only straight edges steeper than this
 EXG_GREEN = (0.04, 0.12)  # excess green (2g - r - b, chromaticity) from not to surely green
-FACE_MIN = 0.05  # the smallest face looked for, of the long side
+FACE_SIZE = 360  # faces are looked for at this size (long side): 50 ms a cascade at 480
+FACE_MIN = 0.055  # the smallest face looked for, of the long side (20 px at FACE_SIZE)
 FEATHER = 1 / 60  # masks are softened by a Gaussian this wide, of the long side
 
 
@@ -112,8 +113,10 @@ def _joined_to_top(smooth: np.ndarray, reach: float) -> np.ndarray:
     return np.isin(np.asarray(labels), top).astype(np.float32)
 
 
-def find_regions(image: np.ndarray, analysis: Analysis) -> Regions:
-    """The regions of one photo (RGB, any size) whose scene is `analysis`."""
+def find_regions(image: np.ndarray, analysis: Analysis, look_for_faces: bool = True) -> Regions:
+    """The regions of one photo (RGB, any size) whose scene is `analysis`. Without
+    `look_for_faces` (nothing asked of hair, and no warp whose faces need keeping still)
+    there is no hair and no face: the cascades are the costliest part."""
     matte = analysis.matte.astype(np.float32)
     h, w = matte.shape
     small = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
@@ -149,7 +152,7 @@ def find_regions(image: np.ndarray, analysis: Analysis) -> Regions:
 
     water = _water(small, gray, rows, smooth, feather) * free
 
-    hair, face = _heads((h, w), faces(image), texture)
+    hair, face = _heads((h, w), faces(image) if look_for_faces else [], texture)
 
     warm = (hue < 55) | (hue > 345)
     fire = (warm * smoothstep(0.45, 0.7, sat) * smoothstep(0.7, 0.9, val)).astype(np.float32)
@@ -180,11 +183,11 @@ def regions_without_photo(analysis: Analysis) -> Regions:
 
 def faces(image: np.ndarray) -> list[tuple[float, float, float, float]]:
     """Faces in a photo (RGB, any size) as normalised (left, top, width, height): OpenCV's
-    Haar cascades, which ship with it, at REGION_SIZE. A frontal face counts only with an
+    Haar cascades, which ship with it, at FACE_SIZE. A frontal face counts only with an
     eye found in its upper part (the cascade alone also fires on patterned things, petals
-    among them); a profile, either way round, as found."""
+    among them); a profile, either way round, as found, when no face looks at us."""
     h, w = image.shape[:2]
-    scale = min(1.0, REGION_SIZE / max(h, w))
+    scale = min(1.0, FACE_SIZE / max(h, w))
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     gray = cv2.cvtColor(cv2.resize(image, size, interpolation=cv2.INTER_AREA),
                         cv2.COLOR_RGB2GRAY)
@@ -197,7 +200,7 @@ def faces(image: np.ndarray) -> list[tuple[float, float, float, float]]:
         upper = gray[y:y + fh * 2 // 3, x:x + fw]
         if len(eye.detectMultiScale(upper, 1.1, 3)):
             found.append((x, y, fw, fh))
-    for flipped in (False, True):
+    for flipped in (False, True) if not found else ():  # profiles, where none faces us
         view = cv2.flip(gray, 1) if flipped else gray
         for x, y, fw, fh in profile.detectMultiScale(view, 1.1, 5, minSize=minimum):
             found.append((size[0] - x - fw if flipped else x, y, fw, fh))

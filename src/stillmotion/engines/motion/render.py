@@ -101,11 +101,15 @@ class FrameRenderer:
         points are where projection.grid places them."""
         return self._gx.shape[1], self._gx.shape[0]
 
-    def render(self, pose: Pose,
-               motion: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    def render(self, pose: Pose, motion: tuple[np.ndarray, np.ndarray] | None = None,
+               roi: tuple[int, int, int, int] | None = None) -> np.ndarray:
         """The frame the camera sees at `pose`; `motion` (dx, dy in output pixels on the
         coarse grid, see grid_size) moves content locally: output p shows what p + motion(p)
-        would have shown."""
+        would have shown. `roi` (x0, y0, x1, y1): only that box of the frame (the same
+        values), for a layer that covers part of it (local motion's plate)."""
+        if roi is not None and (self._levels or motion is None):
+            x0, y0, x1, y1 = roi
+            return np.ascontiguousarray(self.render(pose, motion)[y0:y1, x0:x1])
         if pose.is_identity and motion is None:
             return self.base
         if self._levels and projection.has_parallax(pose, self._near):
@@ -118,7 +122,7 @@ class FrameRenderer:
         def sample(level: np.ndarray) -> np.ndarray:
             if displacement is None:
                 return self._warp(level, pose)
-            return self._remap(level, pose, displacement)
+            return self._remap(level, pose, displacement, roi)
 
         return self._across_levels(pose.zoom, sample)
 
