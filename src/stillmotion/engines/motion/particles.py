@@ -32,6 +32,12 @@ RAIN_BRIGHT = (0.6, 0.63)
 RAIN_DARK = 0.7  # ... and a dark streak takes away this much of its own light one's weight
 
 
+SPLASH_LIFE = 0.22  # s a splash lasts
+SPLASH_COUNT = 110  # splashes landing at once-ish (a 16:9 frame, usual rain)
+SPLASH_SPOTS = 400  # candidate spots on the ground, taken in turn
+SPLASH_NEAR = 0.45  # the ground is where the depth proxy is at least this near
+
+
 def effect_rng(seed: int, name: str) -> np.random.Generator:
     """The seeded generator of one effect: the same seed and effect, the same draws."""
     salt = sum((i + 1) * ord(c) for i, c in enumerate(name))
@@ -93,6 +99,20 @@ class Particles:
         self._visible: dict[float, np.ndarray] = {}
         self._visible0 = self._visible  # for the identity pose, kept across frames
         self._particles = {name: self._make_particles(name) for name in self.effects}
+        # rain's splashes land on the ground: candidate spots in the lower part of the
+        # photo where the depth proxy says near, and per spot a period and a phase
+        self._ground: tuple[np.ndarray, ...] | None = None
+        if "rain" in self.effects:
+            rng = self._rng("splash")
+            dh, dw = depth.shape
+            rows, columns = np.nonzero(depth[dh // 2:] > SPLASH_NEAR)
+            if len(rows):
+                pick = rng.integers(0, len(rows), SPLASH_SPOTS)
+                count = max(4, round(SPLASH_COUNT * (lw / lh) / (16 / 9)
+                                     * self.levels.get("rain", 1.0)))
+                self._ground = ((columns[pick] + rng.uniform(0, 1, SPLASH_SPOTS)) / dw,
+                                (rows[pick] + dh // 2 + rng.uniform(0, 1, SPLASH_SPOTS)) / dh,
+                                rng.uniform(0, 1, count), rng.uniform(0.35, 0.7, count))
         self._layers: dict[str, list[tuple[float, np.ndarray]]] = {}
 
     def _rng(self, name: str) -> np.random.Generator:
@@ -226,7 +246,37 @@ class Particles:
                          scale=(0.1 + 0.24 * float(z)) * strength * bright / 255.0 ** 2,
                          dtype=cv2.CV_32F)
             cv2.add(out, shade, dst=out)
+        self._splashes(t, strength * bright, buffer, shade, out)
         return out
+
+    def _splashes(self, t: float, strength: float, buffer: np.ndarray, shade: np.ndarray,
+                  out: np.ndarray) -> None:
+        """Where the photo has ground (the lower part, near by the depth proxy), drops land:
+        each spot, in turn, a small flat ring that widens and fades in SPLASH_LIFE seconds,
+        then a new spot. Added to `out` (the streaks' layer)."""
+        spots = self._ground
+        if spots is None or not len(spots[0]):
+            return
+        lw, lh = self.layer_size
+        xs, ys, phase, period = spots
+        cycle = t / period + phase
+        age = (cycle - np.floor(cycle)) * period
+        alive = np.flatnonzero(age < SPLASH_LIFE)
+        if not len(alive):
+            return
+        buffer.fill(0)
+        turn = np.floor(cycle).astype(np.int64)
+        for i in alive:
+            # a new spot each landing: the next candidate along, by a stride coprime to most
+            j = int((i + 7919 * turn[i]) % len(xs))
+            u = float(age[i] / SPLASH_LIFE)
+            radius = (2.0 + 6.0 * u) * self.unit
+            level = round(255 * (1.0 - u) ** 2)
+            cv2.ellipse(buffer, (round(xs[j] * lw * 16), round(ys[j] * lh * 16)),
+                        (max(1, round(radius * 16)), max(1, round(0.35 * radius * 16))), 0, 0,
+                        360, level, 1, cv2.LINE_AA, shift=4)
+        cv2.multiply(buffer, 0.5 * strength / 255.0, dst=shade, dtype=cv2.CV_32F)
+        cv2.add(out, shade, dst=out)
 
     def _snow(self, t: float, strength: float) -> np.ndarray:
         p = self._particles["snow"]
