@@ -57,6 +57,8 @@ AMPLITUDE = {"small": 0.6, "medium": 1.0, "large": 1.6}
 PLATE_MARGIN = 8  # px filled in the plate beyond the furthest a stream can reach
 PLATE_SOLID = 0.75  # the plate keeps the photo only where a stream's alpha is this high
 PLATE_GROW = 4  # ... and this far (720p px) from where it is lower
+WARP_STRETCH = 0.25  # the most a warp's mask edge may stretch the picture (see _warp_mask)
+HORIZON_SPEED = 0.1  # a drift at the bottom of its region, of its speed at the top
 EDGE_REACH = 0.03  # a stream's region grows this far (of the frame height) ...
 EDGE_COLOUR = 12  # ... over pixels this close (8-bit levels, per channel) to its colour
 
@@ -134,6 +136,21 @@ def push_pull(image: np.ndarray, known: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(filled), 0, 255).astype(np.uint8)
 
 
+def _toward_horizon(region: np.ndarray) -> np.ndarray:
+    """A drift's speed down its region (bool), 1 at the region's top row falling to
+    HORIZON_SPEED at its bottom row: clouds near the horizon are further away and cross
+    the frame slower, and whatever the sky's region took in low down (a hazy lake that
+    runs into it, a distant shore) barely moves."""
+    rows = np.flatnonzero(region.any(axis=1))
+    h, w = region.shape
+    if not len(rows):
+        return np.ones((h, w), np.float32)
+    top, bottom = float(rows[0]), float(max(rows[-1], rows[0] + 1))
+    y = np.arange(h, dtype=np.float32)[:, None]
+    fall = np.clip((y - top) / (bottom - top), 0.0, 1.0) ** 0.75
+    return np.repeat(1.0 - (1.0 - HORIZON_SPEED) * fall, w, axis=1).astype(np.float32)
+
+
 def _reach_edges(photo: np.ndarray, region: np.ndarray) -> np.ndarray:
     """A region found at analysis size (bool), at the photo's size (uint8 0/1), grown up
     to where the photo's colour leaves the region's own: its analysis-size edge lies up to
@@ -195,6 +212,8 @@ class LocalMotion:
         the right, clouds drifting left); the seed picks the others. `photo` (any size):
         without it there is no plate, and streams do not move."""
         asked = [m for m in motions if m in STYLES]
+        if "wind" in asked and "leaves" in asked:  # "trees sway in the wind": one sway
+            asked.remove("leaves")
         self.warps = tuple(m for m in asked if STYLES[m].kind in ("sway", "pulse"))
         self.streams = tuple(m for m in asked if STYLES[m].kind in ("flow", "drift")
                              and photo is not None)
@@ -254,12 +273,22 @@ class LocalMotion:
         style = STYLES[name]
         if style.region == "matte":
             mask = cv2.GaussianBlur(matte.astype(np.float32), (0, 0), self._feather * 1.5)
-        else:
-            mask = getattr(regions, style.region).astype(np.float32)
-            if name == "wind":  # wind blows hair too, a little less than the leaves
-                mask = np.maximum(mask, 0.7 * regions.hair)
-            mask = mask * (1.0 - _rigid(name, regions, matte, self._feather))
-        return resized(_floored(mask), *self.grid_size)
+            return resized(_floored(mask), *self.grid_size)
+        mask = getattr(regions, style.region).astype(np.float32)
+        if name == "wind":  # wind blows hair too, a little less than the leaves
+            mask = np.maximum(mask, 0.7 * regions.hair)
+        # A sway of A px across a mask edge w px wide stretches the picture there by A / w:
+        # the edge is softened on the grid until the stretch stays under WARP_STRETCH
+        # (at the region's own hard edge, 7 px of wind over 8 px smeared a tree's outline),
+        # and what is rigid is cut out after, so it stays exactly still.
+        grid = resized(_floored(mask), *self.grid_size)
+        sway = (style.sway + style.flutter) * self.scale
+        sigma = sway / (WARP_STRETCH * 2.5 * self.step)
+        if sigma > 0.5:
+            grid = cv2.GaussianBlur(grid, (0, 0), sigma)
+        rigid = _rigid(name, regions, matte, self._feather)
+        return (grid * (1.0 - cv2.resize(rigid, self.grid_size, interpolation=cv2.INTER_AREA))
+                ).astype(np.float32)
 
     def _make_plate(self, photo: np.ndarray, regions: Regions, matte: np.ndarray) -> None:
         """Each stream's alpha at output size (its region, cut at the photo's edges by a
@@ -280,7 +309,10 @@ class LocalMotion:
             support = cv2.GaussianBlur(cv2.dilate((region > 0.3).astype(np.uint8),
                                                   np.ones((9, 9), np.uint8)).astype(np.float32),
                                        (0, 0), 3 * self._feather)
-            self._support[name] = resized(np.clip(support * 1.5, 0.0, 1.0), *self.grid_size)
+            support = np.clip(support * 1.5, 0.0, 1.0)
+            if style.kind == "drift":
+                support = support * _toward_horizon(region > 0.5)
+            self._support[name] = resized(support.astype(np.float32), *self.grid_size)
             travel = self.frame_count if style.kind == "drift" else self.period * self.fps / 2
             reach = max(reach, style.speed * self.scale * 1.3 * travel
                         + (style.ripple + style.sway) * self.scale * 1.5)
@@ -373,7 +405,7 @@ class LocalMotion:
                         tau * side * x / 0.8 - self._loop(0.2) * t + ph[3])
                 wave = np.sin(tau * (side * x + 0.5 * y) / style.wavelength
                               - self._loop(style.sway_hz) * t + ph[4])
-                flutter = np.sin(tau * (x / 0.07 + y / 0.09) - self._loop(style.flutter_hz) * t
+                flutter = np.sin(tau * (x / 0.13 + y / 0.17) - self._loop(style.flutter_hz) * t
                                  + ph[5])
                 wx = style.sway * gust * wave + style.flutter * flutter
                 wy = 0.35 * style.sway * gust * np.sin(

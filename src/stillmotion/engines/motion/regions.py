@@ -159,6 +159,10 @@ def find_regions(image: np.ndarray, analysis: Analysis, look_for_faces: bool = T
     fire = cv2.GaussianBlur(cv2.dilate(fire, np.ones((3, 3), np.uint8)), (0, 0), feather)
 
     lines, slanted = straight_edges(image, (h, w))
+    # a straight stretch of a tree's own outline is no structure: amid vegetation the
+    # edges bend with it (held still, they left a motionless seam that the sway smeared)
+    plant = 1.0 - smoothstep(0.4, 0.8, vegetation)
+    lines, slanted = lines * plant, slanted * plant
     rigid = np.maximum.reduce([cv2.GaussianBlur(lines, (0, 0), 0.5 * feather) * 1.5, matte,
                                face])
     return Regions(sky=_clip(sky), water=_clip(water), vegetation=_clip(vegetation),
