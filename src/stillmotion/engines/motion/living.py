@@ -304,7 +304,9 @@ class LocalMotion:
             region = getattr(regions, style.region)
             rigid = resized(_rigid(name, regions, matte, self._feather), width, height)
             alpha = layers.feathered_alpha(photo, _reach_edges(photo, region > 0.5))
-            alpha = _floored(alpha * (1.0 - rigid) * clear)
+            # fine detail in the sky is something standing in it (a mast, a lattice); in
+            # water and fire it is their own ripples and flicker, which must flow too
+            alpha = _floored(alpha * (1.0 - rigid) * (clear if style.kind == "drift" else 1.0))
             self._alphas[name] = alpha
             support = cv2.GaussianBlur(cv2.dilate((region > 0.3).astype(np.uint8),
                                                   np.ones((9, 9), np.uint8)).astype(np.float32),
@@ -318,10 +320,12 @@ class LocalMotion:
                         + (style.ripple + style.sway) * self.scale * 1.5)
         self._alpha0 = np.maximum.reduce(list(self._alphas.values()))
         outside = cv2.distanceTransform((self._alpha0 <= 0.5).astype(np.uint8), cv2.DIST_L2, 5)
-        # the hole reaches PLATE_GROW past the region's edge, so the fill is drawn from the
-        # region a little away from it: a dark thing's bright halo (a sharpened photo's
-        # ringing around hair) is not spread into the fill, which then drifts into view
-        grow = max(1, round(PLATE_GROW * height / 720))
+        # with a drift, the hole reaches PLATE_GROW past the sky's edge, so the fill is
+        # drawn from the sky a little away from it: a dark thing's bright halo (a sharpened
+        # photo's ringing around hair) is not spread into the fill, which then drifts into
+        # view. A flow keeps its edge (filled, it showed as an outline in the water)
+        drifts = any(STYLES[name].kind == "drift" for name in self.streams)
+        grow = max(1, round(PLATE_GROW * height / 720)) if drifts else 0
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
         not_region = cv2.dilate((self._alpha0 < PLATE_SOLID).astype(np.uint8), kernel) > 0
         hole = (outside <= reach + PLATE_MARGIN) & not_region
