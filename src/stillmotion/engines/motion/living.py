@@ -84,7 +84,7 @@ class Style:
 # medium, 720p (tests/engines/test_living.py measures frames: DIS recovered 80 % of the
 # field's speed on the astronaut's hair, so what a viewer sees stays above 0.8).
 STYLES: dict[str, Style] = {
-    "water": Style("water", "flow", speed=1.1, ripple=1.2),
+    "water": Style("water", "flow", speed=1.3, ripple=1.4),
     "fire": Style("fire", "flow", speed=1.6, axis=(0.0, -1.0), sway=1.5, sway_hz=2.0,
                   wavelength=0.08),
     "clouds": Style("sky", "drift", speed=0.9),
@@ -303,7 +303,12 @@ class LocalMotion:
             style = STYLES[name]
             region = getattr(regions, style.region)
             rigid = resized(_rigid(name, regions, matte, self._feather), width, height)
-            alpha = layers.feathered_alpha(photo, _reach_edges(photo, region > 0.5))
+            # a drift carries its sky far: grown to the edge of what stands in it, or a still
+            # band shows beside it; a flow's copies travel a few pixels, and grown by colour
+            # a guessed lake spread over a cat's blurred backdrop
+            hard = (_reach_edges(photo, region > 0.5) if style.kind == "drift"
+                    else (region > 0.5).astype(np.uint8))
+            alpha = layers.feathered_alpha(photo, hard)
             # fine detail in the sky is something standing in it (a mast, a lattice); in
             # water and fire it is their own ripples and flicker, which must flow too
             alpha = _floored(alpha * (1.0 - rigid) * (clear if style.kind == "drift" else 1.0))

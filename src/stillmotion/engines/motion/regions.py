@@ -284,4 +284,7 @@ def _water(small: np.ndarray, gray: np.ndarray, rows: np.ndarray, smooth: np.nda
     open_to_top = cv2.GaussianBlur(_joined_to_top(smooth, 0.08), (0, 0), feather)
     water = np.minimum(1.0, 2.0 * smoothstep(0.45, 0.68, rows) * horizontal * mirrors_sky
                        * (1.0 - open_to_top))
-    return cv2.GaussianBlur(water.astype(np.float32), (0, 0), feather)
+    # not through fine detail (a mast, a rope, fur): at analysis size a lake's own ripples
+    # are smoother than that
+    return cv2.GaussianBlur(water.astype(np.float32), (0, 0), feather) \
+        * clear_of_fine_structure(gray)
