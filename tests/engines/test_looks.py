@@ -108,3 +108,26 @@ def test_light_rays_show_and_sweep_even_on_a_bright_sky(name: str) -> None:
     top = slice(0, frames[0].shape[0] // 3)
     assert float(np.abs(luma(frames[40])[top] - luma(frames[0])[top]).mean()) > 1.0
     assert float(np.abs(luma(frames[60])[top] - luma(frames[48])[top]).mean()) > 0.33
+
+
+@pytest.mark.parametrize("name", [pytest.param("rocket", id=f"{DEVELOPMENT}-rocket"),
+                                  pytest.param("china", id=f"{HELD_OUT}-china")])
+def test_fog_rolls_in_banks_over_the_distance_and_leaves_the_subject_clear(name: str) -> None:
+    """Thick fog veils the far part of the frame unevenly (banks: its veil varies across
+    the far part) and moves (frames a second apart differ there), while the core of the
+    subject's matte is left as it was."""
+    image = shots.real_photo(name)
+    plan, frames = clip(name, "static camera, thick fog", count=72, resolution="360p")
+    assert dict(plan.effect_levels) == {"fog": 2.0}
+    analysis = _ENGINE.analysis(image)
+    h, w = frames[0].shape[:2]
+    depth = cv2.resize(analysis.depth, (w, h), interpolation=cv2.INTER_LINEAR)
+    far = depth < 0.15
+    veil = luma(frames[60]) - luma(frames[0])
+    assert far.mean() > 0.05
+    assert float(np.abs(veil[far]).mean()) > 4.0
+    assert float(np.std(veil[far])) > 2.0  # banks, not an even wash
+    assert float(np.abs(luma(frames[60]) - luma(frames[36]))[far].mean()) > 0.5  # it rolls
+    matte = cv2.resize(analysis.matte, (w, h), interpolation=cv2.INTER_NEAREST)
+    core = cv2.erode(matte, np.ones((9, 9), np.uint8)) > 0
+    assert core.any() and float(np.abs(veil[core]).mean()) < 1.0

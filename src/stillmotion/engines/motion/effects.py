@@ -42,6 +42,10 @@ RAMP_S = 0.5  # every effect eases in over this long
 LAYER_MAX = 640  # overlays are drawn at most this large (long side) and enlarged once
 FIELD_STEP = 4  # fog and light fields are this much coarser than their target
 LIGHT_SHADE = 0.22  # light rays shade the frame between their shafts by up to this much
+FOG_SPEEDS = (0.05, 0.08)  # the fog's two layers of banks roll this far (of the frame) a second
+FOG_MOST = 0.85  # fog's largest opacity (thick fog, far away)
+FOG_SUBJECT_GROW = 0.06  # fog keeps clear of the subject's matte grown by this (of its size)
+FOG_NEAR = 0.6  # from this near on (depth proxy) there is no fog
 
 
 class Effects:
@@ -85,8 +89,19 @@ class Effects:
                                periodic_noise(rng, fh * 2, fw * 2, 0.025))
             self._fog_dir = rng.uniform(0, 2 * math.pi, 2)
             # fog thickens with distance, steeply: the depth proxy's middle is often a
-            # subject it missed (a coat at the top of the frame), which fog must not veil
-            self._far = self._far0 = (1.0 - smoothstep(0.0, 0.6, self._depth_field)) ** 2
+            # subject it missed (a coat at the top of the frame), which fog must not veil,
+            # and the subject, near by being the subject, stays clear of it
+            # (grown: GrabCut often leaves out the subject's darker, plainer parts, a coat
+            # below a face, which the depth proxy then calls far)
+            matte = analysis.matte.astype(np.uint8)
+            grow = max(3, round(FOG_SUBJECT_GROW * max(matte.shape))) | 1
+            grown = cv2.dilate(matte, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                                                (grow, grow)))
+            subject = cv2.GaussianBlur(grown.astype(np.float32), (0, 0),
+                                       max(1.0, max(matte.shape) / 30))
+            clear = resized(1.0 - np.clip(subject * 1.5, 0.0, 1.0), *self.field_size)
+            far = (1.0 - smoothstep(0.0, FOG_NEAR, self._depth_field)) ** 2 * clear
+            self._far = self._far0 = far.astype(np.float32)
             # its colour: the far part of the photo, lifted toward a pale grey, so a night
             # scene gets a dim fog and a bright one a pale fog
             grey = np.array([0.8, 0.82, 0.85], np.float32)
@@ -128,8 +143,7 @@ class Effects:
         assert self._fog_noise is not None
         fw, fh = self.field_size
         layers = []
-        for noise, speed, angle in zip(self._fog_noise, (0.02, 0.035), self._fog_dir,
-                                       strict=True):
+        for noise, speed, angle in zip(self._fog_noise, FOG_SPEEDS, self._fog_dir, strict=True):
             h, w = noise.shape
             shift_x = math.cos(angle) * speed * t * fh * 2 + 0.0
             shift_y = math.sin(angle) * speed * t * fh * 2 * 0.4
@@ -141,8 +155,11 @@ class Effects:
             layers.append(cv2.warpAffine(noise, matrix, (fw, fh),
                                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                          borderMode=cv2.BORDER_WRAP))
-        density = 0.65 * layers[0] + 0.35 * layers[1]
-        return np.clip(0.65 * self._far * (0.3 + 0.9 * density), 0.0, 0.75) * strength
+        # banks and gaps, not an even wash: the noise's middle range stretched to 0..1
+        density = smoothstep(0.3, 0.7, 0.65 * layers[0] + 0.35 * layers[1])
+        level = math.sqrt(self.levels.get("fog", 1.0))  # thick fog, light fog
+        return np.clip(0.65 * level * self._far * (0.25 + 1.0 * density), 0.0,
+                       FOG_MOST) * strength
 
     def _bright_side(self, rng: np.random.Generator | None = None) -> float:
         """0.0 when the top third of the photo is brighter on its left, 1.0 on its right
