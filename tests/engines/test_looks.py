@@ -131,3 +131,26 @@ def test_fog_rolls_in_banks_over_the_distance_and_leaves_the_subject_clear(name:
     matte = cv2.resize(analysis.matte, (w, h), interpolation=cv2.INTER_NEAREST)
     core = cv2.erode(matte, np.ones((9, 9), np.uint8)) > 0
     assert core.any() and float(np.abs(veil[core]).mean()) < 1.0
+
+
+def test_steam_rises_from_the_subject_and_smoke_veils_in_grey() -> None:
+    """"a steaming cup of coffee": above the cup's middle the frame brightens (a pale wisp
+    screened over it) and the wisp moves; the bottom of the frame, below the cup, is left
+    alone. Smoke veils toward grey instead: it never brightens the dark sky by more than
+    it would a grey one."""
+    plan, frames = clip("coffee", "static camera, a steaming cup of coffee", count=72,
+                        resolution="360p")
+    assert plan.effects == ("steam",)
+    h, w = frames[0].shape[:2]
+    column = (slice(round(0.05 * h), round(0.3 * h)), slice(round(0.3 * w), round(0.56 * w)))
+    lift = luma(frames[60]) - luma(frames[0])
+    assert float(lift[column].mean()) > 1.5
+    assert float(np.abs(luma(frames[60]) - luma(frames[48]))[column].mean()) > 0.3
+    assert float(np.abs(lift[round(0.9 * h):]).mean()) < 0.2
+    plan, frames = clip("rocket", "static camera, smoke rises", count=72, resolution="360p")
+    assert plan.effects == ("smoke",)
+    veil = luma(frames[60]) - luma(frames[0])
+    assert float(veil.max()) > 8.0  # a plume shows somewhere
+    grey = 255 * 0.55
+    # toward grey: where the photo is brighter than the smoke's grey it darkens
+    assert float(veil[luma(frames[0]) > grey + 30].mean()) <= 0.5

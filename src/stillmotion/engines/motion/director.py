@@ -17,7 +17,8 @@ MOVES = (
     "truck_right", "pedestal_up", "pedestal_down", "orbit_left", "orbit_right", "dolly_zoom",
     "handheld", "static",
 )
-EFFECTS = ("rain", "snow", "fog", "light", "golden", "sparkles", "embers", "bokeh")
+EFFECTS = ("rain", "snow", "fog", "light", "golden", "sparkles", "embers", "bokeh", "steam",
+           "smoke")
 MOTIONS = ("wind", "hair", "leaves", "water", "fire", "clouds", "breathing")
 MAX_BEATS = {4: 2, 8: 3}
 
@@ -76,7 +77,7 @@ _EFFECTS: dict[str, tuple[str, ...]] = {
     "rain": ("rain", "raining", "rainy", "rainfall", "drizzle", "downpour", "raindrops",
              "storm", "stormy"),
     "snow": ("snow", "snowing", "snowy", "snowfall", "snowflakes", "snowflake", "blizzard"),
-    "fog": ("fog", "foggy", "mist", "misty", "haze", "hazy", "smoke", "smoky"),
+    "fog": ("fog", "foggy", "mist", "misty", "haze", "hazy", "smoky"),
     "light": ("sunlight", "sun rays", "sunrays", "light rays", "god rays", "sunbeams",
               "sunbeam", "rays of light", "volumetric light", "glow", "glowing"),
     "golden": ("golden hour", "golden light", "sunset", "sunrise", "magic hour",
@@ -85,6 +86,8 @@ _EFFECTS: dict[str, tuple[str, ...]] = {
                  "twinkling", "magic", "magical", "fairy dust", "stars twinkle"),
     "embers": ("embers", "ember", "sparks", "fire", "flames", "burning", "bonfire", "ash"),
     "bokeh": ("bokeh", "fairy lights", "defocused lights", "city lights", "string lights"),
+    "steam": ("steam", "steaming", "steamy", "vapor", "vapour", "hot coffee", "hot tea"),
+    "smoke": ("smoke", "smoking", "plume of smoke", "smoke rises", "rising smoke"),
 }
 # How much of a weather effect, from the words in front of it ("heavy rain", "a light
 # drizzle", "blizzard"): 0.5 light, 1 as usual, 2 heavy.

@@ -34,6 +34,7 @@ from stillmotion.engines.motion.director import EFFECTS
 from stillmotion.engines.motion.living import LocalMotion, periodic_noise
 from stillmotion.engines.motion.looks import grade_table, side_glow
 from stillmotion.engines.motion.particles import PARTICLES, Particles, effect_rng
+from stillmotion.engines.motion.plumes import COLOUR, WIDTH, Plume
 from stillmotion.engines.motion.projection import follow, resized
 from stillmotion.engines.motion.regions import find_regions, regions_without_photo, smoothstep
 from stillmotion.engines.motion.scene import Analysis, analysis_image
@@ -42,6 +43,8 @@ RAMP_S = 0.5  # every effect eases in over this long
 LAYER_MAX = 640  # overlays are drawn at most this large (long side) and enlarged once
 FIELD_STEP = 4  # fog and light fields are this much coarser than their target
 LIGHT_SHADE = 0.22  # light rays shade the frame between their shafts by up to this much
+SMOKE_COLOUR = COLOUR["smoke"]
+SOURCE_LOWEST = 0.3  # a plume rises from no higher than this (of the frame height)
 FOG_SPEEDS = (0.05, 0.08)  # the fog's two layers of banks roll this far (of the frame) a second
 FOG_MOST = 0.85  # fog's largest opacity (thick fog, far away)
 FOG_SUBJECT_GROW = 0.06  # fog keeps clear of the subject's matte grown by this (of its size)
@@ -82,6 +85,8 @@ class Effects:
         self.particles = Particles(self.effects, depth, small, self.layer_size, seed,
                                    self.levels)
         self._fog_noise: tuple[np.ndarray, np.ndarray] | None = None
+        # the veil's colour: smoke's grey alone, or the fog's below
+        self._fog_colour = np.array(SMOKE_COLOUR, np.float32)
         if "fog" in self.effects:
             rng = self._rng("fog")
             fw, fh = self.field_size
@@ -117,6 +122,8 @@ class Effects:
         self._glow: np.ndarray | None = None
         if "golden" in self.effects:
             self._glow = side_glow(self.layer_size, self._bright_side() == 0.0)
+        self._plumes = [self._make_plume(kind, analysis, image) for kind in ("steam", "smoke")
+                        if kind in self.effects]
         self.local: LocalMotion | None = None
         if self.motions:
             warps = bool(set(self.motions) & {"hair", "wind", "leaves"})
@@ -160,6 +167,29 @@ class Effects:
         level = math.sqrt(self.levels.get("fog", 1.0))  # thick fog, light fog
         return np.clip(0.65 * level * self._far * (0.25 + 1.0 * density), 0.0,
                        FOG_MOST) * strength
+
+    def _make_plume(self, kind: str, analysis: Analysis, image: np.ndarray | None) -> Plume:
+        """A plume rising from the top of the subject (or, for smoke, of the photo's fire,
+        where it has one), else from the middle of the lower third."""
+        rng = self._rng(kind)
+        fw, fh = self.field_size
+        noise = (periodic_noise(rng, fh * 2, fh * 2, 0.05),
+                 periodic_noise(rng, fh * 2, fh * 2, 0.02))
+        subject = analysis.subject
+        source, width = (0.5, 0.7), 0.1
+        if subject.confidence > 0.0:
+            # a little below the subject's top (a cup's opening, seen from above, lies
+            # inside its box), low enough that the plume has room to rise in the frame
+            left, top, right, _ = subject.box
+            rise_from = min(0.9, max(SOURCE_LOWEST, top + 0.3 * (subject.cy - top)))
+            source, width = (subject.cx, rise_from), (right - left) * WIDTH
+        if kind == "smoke" and image is not None:
+            fire = find_regions(image, analysis, look_for_faces=False).fire
+            if float(fire.max()) > 0.5:
+                ys, xs = np.nonzero(fire > 0.5)
+                source = ((float(xs.mean()) + 0.5) / fire.shape[1], float(ys.min()) / fire.shape[0])
+                width = (float(xs.max() - xs.min()) + 1) / fire.shape[1] * WIDTH
+        return Plume(kind, source, width, self.field_size, noise, float(rng.uniform(0, 6.3)))
 
     def _bright_side(self, rng: np.random.Generator | None = None) -> float:
         """0.0 when the top third of the photo is brighter on its left, 1.0 on its right
@@ -267,6 +297,14 @@ class Effects:
                           else cv2.convertScaleAbs(shade, alpha=darken))
             elif name == "golden" and self._glow is not None:
                 add(self._glow * np.float32(strength), (1.0, 0.72, 0.38))
+            elif name == "steam":  # a pale wisp, screened
+                plume = next(p for p in self._plumes if p.kind == name)
+                add(resized(plume.field(t, strength), lw, lh), plume.colour)
+            elif name == "smoke":  # a grey veil, like fog in its own colour and place
+                plume = next(p for p in self._plumes if p.kind == name)
+                veil = plume.field(t, strength)
+                fog = veil if fog is None else np.maximum(fog, veil)
+                continue
             else:
                 continue
             drawn = True
