@@ -493,24 +493,26 @@ class MotionEngine:
             fallbacks=tuple(fallbacks),
         )
 
-    def renderer(self, plan: MotionPlan, image: np.ndarray,
-                 picture: np.ndarray | None = None) -> FrameRenderer:
+    def renderer(self, plan: MotionPlan, image: np.ndarray, picture: np.ndarray | None = None,
+                 alpha: np.ndarray | None = None) -> FrameRenderer:
         """The plan's renderer: two layers for a parallax shot of a photo whose matte is
         trusted (self.layered()), with the plate inpainted as deep as this shot can reveal.
         With a `picture` (local motion's plate, at output size), the same camera and
-        parallax drawing that picture instead of the photo, in one layer."""
+        parallax drawing that picture instead of the photo, in one layer; with an `alpha`
+        (the streams'), drawing it beside the photo as a fourth channel, in one layer too."""
         needs_depth = any(b.lateral != (0.0, 0.0) or b.depth_zoom or b.hold or b.hold_size or b.turn
                           for b in plan.beats)
         depth = self.analysis(image).depth if needs_depth else None
         matte, reveal = None, 0.0
-        if depth is not None and picture is None and self.layered(self.analysis(image)):
+        single = picture is not None or alpha is not None
+        if depth is not None and not single and self.layered(self.analysis(image)):
             matte = self.analysis(image).matte
             probe = MotionProbe((plan.width, plan.height), depth, plan.anchor, matte=matte)
             last = max(1, plan.frame_count - 1)
             reveal = probe.reveal([plan.pose(i / last) for i in range(plan.frame_count)])
         return FrameRenderer(image if picture is None else picture, plan.width, plan.height,
                              plan.zoom_max, depth, plan.anchor, matte=matte, reveal=reveal,
-                             rigid=rigid_subject(self.analysis(image)))
+                             rigid=rigid_subject(self.analysis(image)), alpha=alpha)
 
     @staticmethod
     def _stream(frame: np.ndarray, plate: FrameRenderer, local: LocalMotion, pose: Pose,
@@ -549,9 +551,8 @@ class MotionEngine:
         # With streams, the camera draws the photo with their alpha as a fourth channel: the
         # alpha then moves exactly as the photo does, parallax included, and what stands
         # in the sky stays covered by itself whatever the move
-        renderer = self.renderer(plan, image, picture=(
-            np.dstack([image, local.alpha_at(image.shape[1], image.shape[0])])
-            if local is not None and streams else None))
+        renderer = self.renderer(plan, image, alpha=(
+            local.alpha_at(plan.width, plan.height) if local is not None and streams else None))
         plate: FrameRenderer | None = None  # the streams' plate through this camera
         for i in range(plan.frame_count):
             pose = plan.pose(i / last)

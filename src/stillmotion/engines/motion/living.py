@@ -483,8 +483,9 @@ class LocalMotion:
                 for weight, flow in self.copies(index) if weight > 0.0]
 
     def alpha_at(self, width: int, height: int) -> np.ndarray:
-        """The streams' alpha in photo coordinates at (width, height), uint8 (255 = 1): a
-        renderer draws it beside the photo, so it follows the camera and parallax exactly."""
+        """The streams' alpha in photo coordinates at (width, height), uint8 (255 = 1): the
+        renderer draws it beside the photo (FrameRenderer's `alpha`), so it follows the
+        camera and parallax exactly."""
         alpha = cv2.resize(self._alpha0, (width, height), interpolation=cv2.INTER_LINEAR)
         return np.clip(np.rint(alpha * 255), 0, 255).astype(np.uint8)
 

@@ -52,11 +52,15 @@ class FrameRenderer:
     def __init__(self, image: np.ndarray, width: int, height: int, zoom_max: float,
                  depth: np.ndarray | None = None,
                  anchor: tuple[float, float] = (0.5, 0.5), matte: np.ndarray | None = None,
-                 reveal: float = 0.0, rigid: np.ndarray | None = None) -> None:
+                 reveal: float = 0.0, rigid: np.ndarray | None = None,
+                 alpha: np.ndarray | None = None) -> None:
         """`matte` (the scene's hard subject matte, any size) with a `depth` draws the shot
         in two layers; `reveal` is the shot's largest parallax reveal (MotionProbe.reveal).
         Without layers, `rigid` (a trusted subject matte) is moved by the single field as
-        one piece instead of bending with the depth proxy (projection.near_weight)."""
+        one piece instead of bending with the depth proxy (projection.near_weight).
+        `alpha` (uint8, any size, in photo coordinates: local motion's streams) is drawn
+        as a fourth channel beside the photo, so it moves exactly as the photo does; the
+        colour levels are made from the photo alone, as without it."""
         self.size = (width, height)
         self.base = np.ascontiguousarray(resize_to(image, width, height))
         self.zoom_max = max(1.0, zoom_max)
@@ -64,6 +68,11 @@ class FrameRenderer:
         if self.zoom_max > 1.0 + 1e-6:
             self.detail = np.ascontiguousarray(resize_to(
                 image, round(width * self.zoom_max), round(height * self.zoom_max)))
+        if alpha is not None:
+            self.base = cv2.merge([self.base, resize_to(alpha, width, height)])
+            if self.detail is not None:
+                h, w = self.detail.shape[:2]
+                self.detail = cv2.merge([self.detail, resize_to(alpha, w, h)])
         self.anchor = anchor
         fw, fh = max(2, math.ceil(width / FIELD_STEP)), max(2, math.ceil(height / FIELD_STEP))
         self._gx, self._gy = projection.grid(width, height, fw, fh)
