@@ -298,7 +298,6 @@ class LocalMotion:
         width, height = self.size
         reach = 0.0
         gray = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
-        clear = clear_of_fine_structure(gray)
         for name in self.streams:
             style = STYLES[name]
             region = getattr(regions, style.region)
@@ -311,7 +310,11 @@ class LocalMotion:
             alpha = layers.feathered_alpha(photo, hard)
             # fine detail in the sky is something standing in it (a mast, a lattice); in
             # water and fire it is their own ripples and flicker, which must flow too
-            alpha = _floored(alpha * (1.0 - rigid) * (clear if style.kind == "drift" else 1.0))
+            if style.kind == "drift":
+                inside = cv2.resize((region > 0.5).astype(np.uint8), (width, height),
+                                    interpolation=cv2.INTER_NEAREST) > 0
+                alpha = alpha * clear_of_fine_structure(gray, inside)
+            alpha = _floored(alpha * (1.0 - rigid))
             self._alphas[name] = alpha
             support = cv2.GaussianBlur(cv2.dilate((region > 0.3).astype(np.uint8),
                                                   np.ones((9, 9), np.uint8)).astype(np.float32),

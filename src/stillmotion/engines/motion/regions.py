@@ -40,6 +40,7 @@ LINE_MIN = 0.06  # a straight edge at least this long (of the long side) is stru
 LINE_BAND = 0.012  # ... protected this far either side (of the long side, ~3 px at 240)
 LEVEL_DEGREES = 12  # water protects only straight edges steeper than this
 EXG_GREEN = (0.04, 0.12)  # excess green (2g - r - b, chromaticity) from not to surely green
+FINE_OVER_FLOOR = 4.0  # detail this many times a region's median counts as something in it
 FACE_SIZE = 360  # faces are looked for at this size (long side): 50 ms a cascade at 480
 FACE_MIN = 0.055  # the smallest face looked for, of the long side (20 px at FACE_SIZE)
 FEATHER = 1 / 60  # masks are softened by a Gaussian this wide, of the long side
@@ -248,14 +249,20 @@ def _heads(shape: tuple[int, int], found: list[tuple[float, float, float, float]
     return _clip(cv2.GaussianBlur(textured, (0, 0), feather)), face
 
 
-def clear_of_fine_structure(gray: np.ndarray) -> np.ndarray:
+def clear_of_fine_structure(gray: np.ndarray, within: np.ndarray | None = None) -> np.ndarray:
     """0 on and two pixels around fine detail (masts, wires, branches against the sky), 1
     elsewhere (gray 0..1, any size): the sky's region leaves such things out at analysis
     size, and a stream's alpha again at output size, where a lattice too fine for the
-    analysis still shows."""
+    analysis still shows. Detail counts from 0.35 of the picture's 90th percentile of
+    detail energy, or, given the region it is looked for `within`, from FINE_OVER_FLOOR
+    times that region's median if lower: a dark lattice on a night sky is faint beside the
+    lights of the same photo, yet far above the sky's own grain."""
     lap = cv2.Laplacian(gray, cv2.CV_32F)
     fine = np.sqrt(cv2.GaussianBlur(lap * lap, (0, 0), 1.0))
-    fine = fine / (float(np.percentile(fine, 90)) + 1e-6)
+    threshold = 0.35 * float(np.percentile(fine, 90))
+    if within is not None and within.any():
+        threshold = min(threshold, FINE_OVER_FLOOR * float(np.median(fine[within])))
+    fine = fine / (threshold / 0.35 + 1e-6)
     structure = cv2.dilate((fine > 0.35).astype(np.uint8),
                            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     return (1.0 - cv2.GaussianBlur(structure.astype(np.float32), (0, 0), 1.0)).astype(np.float32)
