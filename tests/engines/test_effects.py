@@ -18,6 +18,7 @@ from stillmotion.engines.motion.effects import LIGHT_SHADE, Effects
 from stillmotion.engines.motion.render import FrameRenderer
 from stillmotion.engines.motion.scene import analyse
 from tests.conftest import photo
+from tests.support import living
 from tests.support.lake import lake
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera")
@@ -183,7 +184,7 @@ def test_water_is_guessed_conservatively() -> None:
                                               ("astronaut", "breathing")])
 def test_local_motion_moves_where_it_belongs_and_nowhere_else(name: str, motion: str) -> None:
     image = lake() if name == "lake" else photo(name)
-    plan = plan_for(image, f"static camera, {motion}")
+    plan = plan_for(image, f"static camera, {living.ASKING[motion]}")
     assert plan.motions == (motion,) and plan.move == "static"
     clip = frames(image, plan)
     effects, _ = effects_for(image, (), (motion,), size=(plan.width, plan.height))

@@ -128,7 +128,7 @@ def test_the_asked_motion_is_seen_and_the_rest_stays_still(name: str, motion: st
     """Static camera, medium amplitude, 720p: in the motion's region the top 5 % of flow
     magnitudes average at least 0.8 px a frame (VBench's dynamic degree); where no motion
     belongs the median is under 0.1 px."""
-    plan, frames = clip(name, f"static camera, {motion}")
+    plan, frames = clip(name, f"static camera, {living.ASKING[motion]}")
     assert plan.motions == (motion,) and plan.move == "static"
     mask = motion_mask(name, plan)
     inside, outside = mask > 0.5, mask < 0.005
@@ -148,7 +148,7 @@ def test_movement_amplitude_orders_local_motion(name: str, motion: str) -> None:
     each clearly (by 30 %) apart, measured as above at 360p."""
     degrees = []
     for amplitude in ("small", "medium", "large"):
-        plan, frames = clip(name, f"static camera, {motion}", amplitude, count=64,
+        plan, frames = clip(name, f"static camera, {living.ASKING[motion]}", amplitude, count=64,
                             resolution="360p")
         inside = motion_mask(name, plan) > 0.5
         degrees.append(living.dynamic_degree(

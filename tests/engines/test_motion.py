@@ -95,7 +95,7 @@ def test_effect_words_reach_the_plan(prompt: str, effect: str) -> None:
 
 
 @pytest.mark.parametrize(("prompt", "motion"), [
-    ("wind in the trees", "wind"), ("her hair", "hair"), ("leaves sway", "leaves"),
+    ("wind in the trees", "wind"), ("her hair blowing", "hair"), ("leaves sway", "leaves"),
     ("waves on the ocean", "water"), ("clouds drift", "clouds"),
     ("the cat is breathing", "breathing"),
 ])

@@ -17,6 +17,10 @@ import cv2
 import numpy as np
 
 _DIS = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)  # type: ignore[attr-defined]
+# how a prompt asks for each local motion alone (a bare noun, "water", asks for none)
+ASKING = {"water": "water rippling", "hair": "hair blowing", "clouds": "clouds drifting",
+          "leaves": "leaves", "wind": "wind", "breathing": "breathing",
+          "fire": "fire flickering"}
 SEGMENT_MIN = 0.06  # of the frame's long side: the segments `bending` follows
 SEGMENT_POINTS = 9
 

@@ -79,12 +79,16 @@ _EFFECTS: dict[str, tuple[str, ...]] = {
     "snow": ("snow", "snowing", "snowy", "snowfall", "snowflakes", "snowflake", "blizzard"),
     "fog": ("fog", "foggy", "mist", "misty", "haze", "hazy", "smoky"),
     "light": ("sunlight", "sun rays", "sunrays", "light rays", "god rays", "sunbeams",
-              "sunbeam", "rays of light", "volumetric light", "glow", "glowing"),
+              "sunbeam", "rays of light", "volumetric light", "light beams", "beams of light",
+              "beam of light", "light beam", "glow", "glowing"),
     "golden": ("golden hour", "golden light", "sunset", "sunrise", "magic hour",
-               "evening sun", "evening light", "warm light", "warm sunlight", "dusk"),
-    "sparkles": ("sparkle", "sparkles", "sparkling", "glitter", "glittering", "twinkle",
+               "evening sun", "evening light", "warm light", "warm sunlight", "dusk",
+               "sun rises", "sun is rising", "rising sun", "sun sets", "sun is setting",
+               "setting sun"),
+    "sparkles": ("sparkle", "sparkles", "sparkling", "glitter", "glittering", "fireflies",
+                 "firefly", "twinkle",
                  "twinkling", "magic", "magical", "fairy dust", "stars twinkle"),
-    "embers": ("embers", "ember", "sparks", "fire", "flames", "burning", "bonfire", "ash"),
+    "embers": ("embers", "ember", "sparks", "ash"),  # fire alone is the fire motion
     "bokeh": ("bokeh", "fairy lights", "defocused lights", "city lights", "string lights"),
     "steam": ("steam", "steaming", "steamy", "vapor", "vapour", "hot coffee", "hot tea"),
     "smoke": ("smoke", "smoking", "plume of smoke", "smoke rises", "rising smoke"),
@@ -94,18 +98,68 @@ _EFFECTS: dict[str, tuple[str, ...]] = {
 _HEAVY = ("heavy", "pouring", "downpour", "torrential", "storm", "stormy", "blizzard",
           "thick", "dense", "intense")
 _LIGHT = ("light", "gentle", "soft", "drizzle", "slight", "faint", "thin", "a little")
+# Words that, right after an effect's or a motion's word, make a compound noun that is not
+# the thing ("fire truck", "rain boots", "steam iron"), and words that, right before it,
+# do ("breathing fire": a dragon's, no campfire; "smoky eyes" is after)
+_COMPOUND_AFTER: dict[str, tuple[str, ...]] = {
+    "fire": ("truck", "trucks", "engine", "hydrant", "escape", "station", "alarm", "exit",
+             "extinguisher", "department", "ant", "ants", "fighter", "fighters"),
+    "rain": ("boots", "coat", "coats", "jacket", "gear", "forest"),
+    "snow": ("globe", "leopard", "white", "boots", "plow", "plough", "mobile", "board"),
+    "snowflake": ("tattoo", "pattern", "print", "earrings", "necklace", "sweater",
+                  "decoration", "decorations", "ornament"),
+    "steam": ("iron", "locomotive", "train", "engine", "punk", "deck", "room"),
+    "smoke": ("detector", "alarm", "alarms", "detectors"),
+    "smoky": ("eye", "eyes", "quartz", "voice", "makeup"),
+    "sparkling": ("water", "wine", "eyes", "juice", "lemonade"),
+    "fog": ("light", "lights", "lamp", "machine"),
+    "ash": ("tree", "trees", "blonde", "wood"),
+    "flame": ("tree", "trees"),
+    "wave": ("hello", "goodbye", "at", "to"),
+    "waves": ("hello", "goodbye", "at", "to"),
+}
+_COMPOUND_BEFORE: dict[str, tuple[str, ...]] = {
+    "fire": ("breathing", "breathes", "breathe", "open", "opens", "cease"),
+}
+# Words that ask for a local motion by themselves ("waves", "swaying", "breeze") ...
 _MOTIONS: dict[str, tuple[str, ...]] = {
-    "wind": ("wind", "windy", "breeze", "breezy", "gust", "gusts", "blowing"),
-    "hair": ("hair", "mane", "fur"),
-    "leaves": ("leaves", "foliage", "trees", "tree", "grass", "branches", "plants", "flowers",
-               "sway", "sways", "swaying"),
-    "water": ("water", "waves", "wave", "ocean", "sea", "river", "lake", "ripples", "ripple",
-              "stream", "waterfall", "shimmer", "shimmering", "pond"),
+    "wind": ("wind", "windy", "breeze", "breezy", "gust", "gusts", "windswept"),
+    "hair": ("hair blowing", "hair flowing", "hair moving", "hair moves", "hair blows",
+             "hair flows", "blowing hair", "flowing hair", "windblown hair"),
+    "leaves": ("leaves", "foliage", "sway", "sways", "swaying", "rustling", "rustle",
+               "rustles"),
+    "water": ("waves", "ripples", "ripple", "rippling", "waterfall", "waterfalls", "shimmer",
+              "shimmering", "rapids", "splashing", "splashes", "surf", "fountain", "flowing water",
+              "running water", "current", "tide"),
     "fire": ("fire", "flames", "flame", "burning", "bonfire", "campfire", "fireplace",
              "flickering"),
-    "clouds": ("clouds", "cloud", "cloudy", "sky", "drifting clouds"),
+    "clouds": ("clouds", "cloud", "cloudy", "drifting clouds"),
     "breathing": ("breathing", "breathes", "breathe", "breath", "alive", "lifelike",
-                  "living portrait", "blinks", "blinking"),
+                  "living portrait"),
+}
+# ... and things that move only when the clause says so: a noun with a verb of motion in
+# the same clause ("the lone tree in the field" stands still; "trees swaying" does not)
+_MOVING: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "leaves": (("tree", "trees", "grass", "branches", "branch", "plants", "flowers", "bushes",
+                "palms", "palm", "wheat", "reeds", "bamboo", "lavender", "sunflowers"),
+               ("move", "moves", "moving", "blow", "blows", "blowing", "wave", "waves",
+                "waving", "flutter", "flutters", "fluttering", "dance", "dances", "dancing",
+                "shake", "shakes", "shaking", "bend", "bends", "bending", "ripple", "rippling",
+                "wind", "breeze")),
+    "water": (("water", "sea", "ocean", "lake", "river", "pond", "stream", "creek", "brook"),
+              ("flow", "flows", "flowing", "moves", "moving", "crash", "crashing", "crashes",
+               "lapping", "laps", "rushes", "rushing", "churning", "glistens", "glistening",
+               "sparkles", "sparkling", "rolls", "rolling", "swirls", "swirling", "gurgles",
+               "gurgling", "babbling")),
+    "hair": (("hair", "mane", "fur", "curls", "locks"),
+             ("blow", "blows", "blowing", "flow", "flows", "flowing", "move", "moves",
+              "moving", "flutter", "flutters", "fluttering", "wave", "waves", "waving",
+              "sway", "sways", "swaying", "whips", "whipping", "dances", "dancing",
+              "ruffled", "tousled", "streaming", "lifts", "lifting", "wind", "breeze")),
+    "clouds": (("sky", "clouds", "cloud"),
+               ("drift", "drifts", "drifting", "roll", "rolls", "rolling", "pass", "passes",
+                "passing", "race", "racing", "moving", "move", "moves", "float", "floating",
+                "gather", "gathering", "swirl", "swirling", "timelapse", "time-lapse")),
 }
 # Words that give a move left open its side, anywhere in the move's clause ("tracking shot
 # to the right", "orbit around her to the left"). Clockwise is as seen from above, the
@@ -150,9 +204,26 @@ def _normalise(text: str) -> str:
     return " " + " ".join(text.lower().replace("’", "'").split()) + " "
 
 
+def _pattern(phrase: str) -> re.Pattern[str]:
+    """A phrase as whole words: a hyphen joins words, so "rain" is not in "rain-soaked"."""
+    return re.compile(r"(?<![a-z0-9-])" + re.escape(phrase) + r"(?![a-z0-9-])")
+
+
 def _find(text: str, phrase: str) -> int:
-    m = re.search(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", text)
+    m = _pattern(phrase).search(text)
     return m.start() if m else -1
+
+
+def _as_itself(text: str, start: int, end: int, phrase: str) -> bool:
+    """Whether a phrase found at text[start:end] names the thing itself, not a compound
+    noun that only borrows its word ("fire truck", "steam iron", "smoky eyes", "breathing
+    fire" of a dragon)."""
+    after = re.match(r"\s*([a-z]+)", text[end:])
+    before = re.search(r"([a-z]+)\s*$", text[:start])
+    word = phrase.split()[-1]
+    first = phrase.split()[0]
+    return not ((after is not None and after.group(1) in _COMPOUND_AFTER.get(word, ()))
+                or (before is not None and before.group(1) in _COMPOUND_BEFORE.get(first, ())))
 
 
 def _negated(text: str, position: int) -> bool:
@@ -200,28 +271,53 @@ def _side(clause: str) -> tuple[str, str] | None:
 
 
 def _tagged(text: str, vocabulary: dict[str, tuple[str, ...]]) -> tuple[list[str], list[str]]:
+    """The tags whose phrases the text says, each with the phrase that said it: a phrase
+    counts where it is neither negated nor part of a compound noun (_as_itself)."""
     found: list[str] = []
     words: list[str] = []
     for tag, phrases in vocabulary.items():
-        for phrase in phrases:
-            position = _find(text, phrase)
-            if position >= 0:
-                if not _negated(text, position):
-                    found.append(tag)
-                    words.append(phrase)
-                break
+        said = next((phrase for phrase in phrases for m in _pattern(phrase).finditer(text)
+                     if not _negated(text, m.start())
+                     and _as_itself(text, m.start(), m.end(), phrase)), None)
+        if said is not None:
+            found.append(tag)
+            words.append(said)
+    if "golden" in found and "light" in found:  # a sunset's glow is the sunset's
+        at = found.index("light")
+        if words[at] in ("glow", "glowing"):
+            del found[at], words[at]
     return found, words
 
 
+def _clauses(text: str) -> list[str]:
+    """The text's clauses: split at "then" and its kin, and at commas, periods, semicolons."""
+    return [" " + c + " " for part in _THEN.split(text) for c in re.split(r"[,.;:!?]", part)]
+
+
+def _moving(text: str) -> list[tuple[str, str]]:
+    """(motion, "noun ... verb") for each _MOVING noun that a verb of motion accompanies in
+    its clause, neither negated."""
+    found = []
+    for motion, (nouns, verbs) in _MOVING.items():
+        for clause in _clauses(text):
+            noun = next((n for n in nouns for m in _pattern(n).finditer(clause)
+                         if not _negated(clause, m.start())), None)
+            verb = next((v for v in verbs for m in _pattern(v).finditer(clause)
+                         if not _negated(clause, m.start())), None) if noun else None
+            if noun and verb:
+                found.append((motion, f"{noun} {verb}"))
+                break
+    return found
+
+
 def _motion_sides(text: str, motions: list[str]) -> list[tuple[str, int]]:
-    """The way each local motion goes where its own clause says (split at commas and
-    "then"): "clouds drifting to the left", "the river flows right". Unsaid: not listed
-    (the seed decides)."""
+    """The way each local motion goes where its own clause says (_clauses): "clouds
+    drifting to the left", "the river flows right". Unsaid: not listed (the seed decides)."""
     sides = []
-    clauses = [" " + c + " " for part in _THEN.split(text) for c in part.split(",")]
     for motion in motions:
-        for clause in clauses:
-            if any(_find(clause, phrase) >= 0 for phrase in _MOTIONS[motion]):
+        said_by = _MOTIONS[motion] + (_MOVING[motion][0] if motion in _MOVING else ())
+        for clause in _clauses(text):
+            if any(_find(clause, phrase) >= 0 for phrase in said_by):
                 said = _side(clause)
                 if said and "clockwise" not in said[1]:
                     sides.append((motion, -1 if said[0] == "left" else 1))
@@ -230,14 +326,13 @@ def _motion_sides(text: str, motions: list[str]) -> list[tuple[str, int]]:
 
 
 def _effect_levels(text: str, effects: list[str]) -> list[tuple[str, float]]:
-    """How heavy each weather effect was asked to be, where its clause says (split at
-    commas and "then"): "heavy rain" 2, "light snow" or "drizzle" 0.5; unsaid: not listed."""
+    """How heavy each weather effect was asked to be, where its clause says (_clauses):
+    "heavy rain" 2, "light snow" or "drizzle" 0.5; unsaid: not listed."""
     levels = []
-    clauses = [" " + c + " " for part in _THEN.split(text) for c in part.split(",")]
     for effect in effects:
         if effect not in ("rain", "snow", "fog"):
             continue
-        for clause in clauses:
+        for clause in _clauses(text):
             if any(_find(clause, phrase) >= 0 for phrase in _EFFECTS[effect]):
                 if any(_find(clause, word) >= 0 for word in _HEAVY):
                     levels.append((effect, 2.0))
@@ -253,6 +348,11 @@ def read_prompt(prompt: str, duration: int = 4, side: int = 1) -> Direction:
     text = _normalise(prompt)
     effects, effect_words = _tagged(text, _EFFECTS)
     motions, motion_words = _tagged(text, _MOTIONS)
+    for motion, noun_and_verb in _moving(text):
+        if motion not in motions:
+            motions.append(motion)
+            motion_words.append(noun_and_verb)
+    motions = [m for m in MOTIONS if m in motions]  # one order, whatever said them
     static = next((p for p in _STATIC if _find(text, p) >= 0), None)
     words: list[str] = []
     beats: list[Beat] = []
