@@ -34,8 +34,8 @@ def load() -> list[dict[str, Any]]:
 def _beats(prompt: str) -> list[str]:
     """The reader's beats, with "?" where the side came from the seed: read once with each
     side, a move that changes with it was left open by the words."""
-    left = read_prompt(prompt, 4, -1).beats
-    right = read_prompt(prompt, 4, 1).beats
+    left = read_prompt(prompt, 8, -1).beats  # 8 s: the most beats a shot may have
+    right = read_prompt(prompt, 8, 1).beats
     beats = []
     for a, b in zip(left, right, strict=True):
         if a.move == "auto":

@@ -167,9 +167,10 @@ _MOVING: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # goes toward the camera's own left (6 o'clock -> 9 o'clock), so it is orbit left.
 _SIDES: dict[str, tuple[str, ...]] = {
     "left": ("to the left", "to the camera's left", "leftward", "leftwards", "left",
-             "clockwise"),
+             "clockwise", "from right to left", "right to left"),
     "right": ("to the right", "to the camera's right", "rightward", "rightwards", "right",
-              "counterclockwise", "counter-clockwise", "anticlockwise", "anti-clockwise"),
+              "counterclockwise", "counter-clockwise", "anticlockwise", "anti-clockwise",
+              "from left to right", "left to right"),
 }
 _THEN = re.compile(r"\b(?:and then|then|followed by|after that|afterwards|next|finally)\b|;")
 
