@@ -98,9 +98,10 @@ _EFFECTS: dict[str, tuple[str, ...]] = {
 _HEAVY = ("heavy", "pouring", "downpour", "torrential", "storm", "stormy", "blizzard",
           "thick", "dense", "intense")
 _LIGHT = ("light", "gentle", "soft", "drizzle", "slight", "faint", "thin", "a little")
-# Words that, right after an effect's or a motion's word, make a compound noun that is not
-# the thing ("fire truck", "rain boots", "steam iron"), and words that, right before it,
-# do ("breathing fire": a dragon's, no campfire; "smoky eyes" is after)
+# Words that, right after an effect's or a motion's word, make it something else: a
+# compound noun ("fire truck", "rain boots", "steam iron", "smoky eyes") or a gesture ("she
+# waves at the camera"); and words that do so right before it ("breathing fire": a
+# dragon's, no campfire)
 _COMPOUND_AFTER: dict[str, tuple[str, ...]] = {
     "fire": ("truck", "trucks", "engine", "hydrant", "escape", "station", "alarm", "exit",
              "extinguisher", "department", "ant", "ants", "fighter", "fighters"),
