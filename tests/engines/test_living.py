@@ -196,7 +196,7 @@ def test_a_moving_camera_streams_the_plate_through_itself() -> None:
                     plan.seed, plan.frame_count, plan.fps, image=image).local
     assert local is not None
     # the streams' alpha as the engine draws it: beside the photo, through the same camera
-    drawn = _ENGINE.renderer(plan, image, alpha=local.alpha_at(plan.width, plan.height))
+    drawn = _ENGINE.renderer(plan, image, alpha=local.alpha8())
     alpha = drawn.render(pose)[..., 3] / 255
     sky, still = alpha > 0.9, alpha < 0.005
     moved = np.abs(frames[79].astype(np.int16) - bare)

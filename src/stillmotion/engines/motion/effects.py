@@ -14,7 +14,7 @@
   light rays) and fog's blend toward its colour, so the cost is nearly independent of the
   output size.
 
-Every strength ramps from 0 at frame 0 (smoothstep over RAMP_S), so frame 0 is exactly the
+Every strength ramps from 0 at frame 0 (living.ease_in), so frame 0 is exactly the
 camera's frame 0, and every value is a closed-form function of time: frames in any order,
 the same seed the same frames. The depth-bound maps are made in photo coordinates and
 follow the camera's zoom and travel (projection.follow), so fog stays on the far things as
@@ -31,15 +31,19 @@ import numpy as np
 
 from stillmotion.engines.motion.camera import Pose
 from stillmotion.engines.motion.director import EFFECTS
-from stillmotion.engines.motion.living import LocalMotion, periodic_noise
+from stillmotion.engines.motion.living import LocalMotion, ease_in, periodic_noise, whole_cycles
 from stillmotion.engines.motion.looks import grade_table, side_glow
 from stillmotion.engines.motion.particles import PARTICLES, Particles, effect_rng
 from stillmotion.engines.motion.plumes import COLOUR, WIDTH, Plume
 from stillmotion.engines.motion.projection import follow, resized
-from stillmotion.engines.motion.regions import find_regions, regions_without_photo, smoothstep
+from stillmotion.engines.motion.regions import (
+    find_regions,
+    fire_mask,
+    regions_without_photo,
+    smoothstep,
+)
 from stillmotion.engines.motion.scene import Analysis, analysis_image
 
-RAMP_S = 0.5  # every effect eases in over this long
 LAYER_MAX = 640  # overlays are drawn at most this large (long side) and enlarged once
 FIELD_STEP = 4  # fog and light fields are this much coarser than their target
 LIGHT_SHADE = 0.22  # light rays shade the frame between their shafts by up to this much
@@ -137,12 +141,8 @@ class Effects:
     def _rng(self, name: str) -> np.random.Generator:
         return effect_rng(self._seed, name)
 
-    def _ramp(self, t: float) -> float:
-        return float(smoothstep(0.0, RAMP_S, t))
-
     def _loop(self, hz: float) -> float:
-        """Angular frequency of about `hz` that completes whole cycles over the clip."""
-        return 2 * math.pi * max(1, round(hz * self.duration)) / self.duration
+        return whole_cycles(hz, self.duration)
 
     # -- fields: fog and light ---------------------------------------------------------
 
@@ -183,8 +183,8 @@ class Effects:
             left, top, right, _ = subject.box
             rise_from = min(0.9, max(SOURCE_LOWEST, top + 0.3 * (subject.cy - top)))
             source, width = (subject.cx, rise_from), (right - left) * WIDTH
-        if kind == "smoke" and image is not None:
-            fire = find_regions(image, analysis, look_for_faces=False).fire
+        if kind == "smoke" and self._small is not None:
+            fire = fire_mask(self._small)
             if float(fire.max()) > 0.5:
                 ys, xs = np.nonzero(fire > 0.5)
                 source = ((float(xs.mean()) + 0.5) / fire.shape[1], float(ys.min()) / fire.shape[0])
@@ -317,7 +317,7 @@ class Effects:
         never edits `frame`. `moved`: the renderer already applied motion_field, so only
         the overlays are left to add."""
         t = index / self.fps
-        strength = self._ramp(t)
+        strength = ease_in(t)
         if strength <= 0.0:
             return frame
         self._follow_pose(pose)

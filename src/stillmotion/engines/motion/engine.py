@@ -552,7 +552,7 @@ class MotionEngine:
         # alpha then moves exactly as the photo does, parallax included, and what stands
         # in the sky stays covered by itself whatever the move
         renderer = self.renderer(plan, image, alpha=(
-            local.alpha_at(plan.width, plan.height) if local is not None and streams else None))
+            local.alpha8() if local is not None and streams else None))
         plate: FrameRenderer | None = None  # the streams' plate through this camera
         for i in range(plan.frame_count):
             pose = plan.pose(i / last)

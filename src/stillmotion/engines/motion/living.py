@@ -47,7 +47,7 @@ from stillmotion.engines.motion.projection import affine, follow, resized
 from stillmotion.engines.motion.regions import Regions, clear_of_fine_structure, smoothstep
 from stillmotion.media.resize import resize_to
 
-RAMP_S = 0.5  # motion eases in over this long (as the overlays do)
+RAMP_S = 0.5  # every effect and local motion eases in over this long
 FIELD_STEP = 4  # the grid is at least this much coarser than the output
 MASK_FLOOR = 0.08  # a mask is exactly 0 below this, so tiles without motion are skipped
 MASK_GAIN = 1.5  # the regions' products rarely reach 1
@@ -97,6 +97,17 @@ STYLES: dict[str, Style] = {
     "breathing": Style("matte", "pulse"),
 }
 LOOPED = ("water", "fire", "leaves", "wind", "hair", "breathing")  # clouds drift on
+
+
+def ease_in(t: float) -> float:
+    """An effect's strength at clip time t (s): 0 at frame 0, whole after RAMP_S."""
+    return float(smoothstep(0.0, RAMP_S, t))
+
+
+def whole_cycles(hz: float, duration: float) -> float:
+    """The angular frequency nearest `hz` that completes whole cycles over `duration`
+    seconds, so whatever waves at it loops with the clip."""
+    return 2 * math.pi * max(1, round(hz * duration)) / duration
 
 
 def periodic_noise(rng: np.random.Generator, h: int, w: int, scale: float) -> np.ndarray:
@@ -377,11 +388,10 @@ class LocalMotion:
     # -- time ------------------------------------------------------------------------
 
     def strength(self, index: int) -> float:
-        return float(smoothstep(0.0, RAMP_S, index / self.fps))
+        return ease_in(index / self.fps)
 
     def _loop(self, hz: float) -> float:
-        """Angular frequency of about `hz` that completes whole cycles over the clip."""
-        return 2 * math.pi * max(1, round(hz * self.duration)) / self.duration
+        return whole_cycles(hz, self.duration)
 
     def copies(self, index: int) -> list[tuple[float, float]]:
         """(weight, flow time in frames) of each copy of the plate a frame blends: one
@@ -485,12 +495,11 @@ class LocalMotion:
         return [(weight, self._regrid(*self.stream_field(index, flow), grid))
                 for weight, flow in self.copies(index) if weight > 0.0]
 
-    def alpha_at(self, width: int, height: int) -> np.ndarray:
-        """The streams' alpha in photo coordinates at (width, height), uint8 (255 = 1): the
+    def alpha8(self) -> np.ndarray:
+        """The streams' alpha in photo coordinates at output size, uint8 (255 = 1): the
         renderer draws it beside the photo (FrameRenderer's `alpha`), so it follows the
         camera and parallax exactly."""
-        alpha = cv2.resize(self._alpha0, (width, height), interpolation=cv2.INTER_LINEAR)
-        return np.clip(np.rint(alpha * 255), 0, 255).astype(np.uint8)
+        return np.clip(np.rint(self._alpha0 * 255), 0, 255).astype(np.uint8)
 
     def composite(self, frame: np.ndarray, streamed: np.ndarray, index: int,
                   alpha: np.ndarray) -> np.ndarray:

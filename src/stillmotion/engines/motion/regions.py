@@ -103,6 +103,20 @@ def _texture(gray: np.ndarray, sigma: float) -> np.ndarray:
     return np.clip(energy / (float(np.percentile(energy, 90)) + 1e-6), 0.0, 1.0)
 
 
+def fire_mask(small: np.ndarray) -> np.ndarray:
+    """Fire in a photo at analysis size (RGB): bright, saturated, warm (red to yellow)
+    pixels, grown a little and softened, 0..1 float32. Alone, without the other regions'
+    work, for a smoke plume that rises from it."""
+    h, w = small.shape[:2]
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV_FULL).astype(np.float32)
+    hue, sat, val = hsv[..., 0] * (360 / 256), hsv[..., 1] / 255, hsv[..., 2] / 255
+    warm = (hue < 55) | (hue > 345)
+    fire = (warm * smoothstep(0.45, 0.7, sat) * smoothstep(0.7, 0.9, val)).astype(np.float32)
+    fire = cv2.GaussianBlur(cv2.dilate(fire, np.ones((3, 3), np.uint8)), (0, 0),
+                            max(1.0, max(h, w) * FEATHER))
+    return _clip(fire)
+
+
 def _joined_to_top(smooth: np.ndarray, reach: float) -> np.ndarray:
     """The parts of a smooth mask connected (4-neighbours) to the top `reach` of rows."""
     h = smooth.shape[0]
@@ -155,9 +169,7 @@ def find_regions(image: np.ndarray, analysis: Analysis, look_for_faces: bool = T
 
     hair, face = _heads((h, w), faces(image) if look_for_faces else [], texture)
 
-    warm = (hue < 55) | (hue > 345)
-    fire = (warm * smoothstep(0.45, 0.7, sat) * smoothstep(0.7, 0.9, val)).astype(np.float32)
-    fire = cv2.GaussianBlur(cv2.dilate(fire, np.ones((3, 3), np.uint8)), (0, 0), feather)
+    fire = fire_mask(small)
 
     lines, slanted = straight_edges(image, (h, w))
     # a straight stretch of a tree's own outline is no structure: amid vegetation the
@@ -167,7 +179,7 @@ def find_regions(image: np.ndarray, analysis: Analysis, look_for_faces: bool = T
     rigid = np.maximum.reduce([cv2.GaussianBlur(lines, (0, 0), 0.5 * feather) * 1.5, matte,
                                face])
     return Regions(sky=_clip(sky), water=_clip(water), vegetation=_clip(vegetation),
-                   hair=hair, fire=_clip(fire), rigid=_clip(rigid), lines=lines,
+                   hair=hair, fire=fire, rigid=_clip(rigid), lines=lines,
                    face=face, slanted=slanted)
 
 
