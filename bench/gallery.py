@@ -43,9 +43,10 @@ from tests.support.lake import lake
 
 from stillmotion.engines.base import Engine, RenderRequest
 from stillmotion.engines.motion import MotionEngine
-from stillmotion.engines.motion.director import EFFECTS, MOTIONS
 from stillmotion.engines.motion.effects import Effects
+from stillmotion.engines.motion.living import STYLES
 from stillmotion.pipeline import EncoderOptions, render_to_file
+from stillmotion.reading import EFFECTS
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera", "motorcycle_left")
 PROMPTS = (
@@ -62,6 +63,7 @@ PROMPTS = (
 EIGHT = (("astronaut", PROMPTS[1]), ("rocket", PROMPTS[3]), ("coffee", PROMPTS[4]),
          ("camera", PROMPTS[5]), ("chelsea", PROMPTS[6]), ("rocket", PROMPTS[7]))
 SEED = 7
+MOTIONS = tuple(STYLES)  # the local motions this engine draws
 SHOT_MOVES = ("pan right", "truck left", "tracking shot to the right", "orbit right",
               "orbit around her to the left", "push in", "pull out to reveal the scene",
               "dolly zoom", "pedestal up", "handheld")

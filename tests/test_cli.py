@@ -40,6 +40,37 @@ def test_generate_says_what_the_photo_did_not_allow(tmp_path: Path) -> None:
     assert "not as asked: orbit right -> pan left: no subject found" in result.stdout
 
 
+def test_plan_only_prints_the_reading_without_rendering(tmp_path: Path) -> None:
+    """Iterating on a prompt costs no render: --plan-only prints what was understood,
+    what the engine chose and what it cannot draw, and writes nothing."""
+    source = tmp_path / "chelsea.jpg"
+    source.write_bytes(encode(photo("chelsea"), "JPEG", quality=92))
+    result = run("generate", str(source), "--plan-only", "--duration", "8", "--bgm",
+                 "--prompt", "pan left, then push in fast; the cat blinks, no rain, calm")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    camera = next(line for line in lines if line.startswith("camera: "))
+    assert camera.index("pan left") < camera.index("push in")
+    assert "movement: large" in result.stdout  # auto, from the fast second beat
+    assert "subject actions asked for: blinks" in lines
+    assert any(line.startswith("not rendered: blinks (a subject's action") for line in lines)
+    assert "ruled out: rain" in lines
+    assert any(line.startswith("music: calm, ") for line in lines)
+    assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob(".*.part"))
+
+
+def test_show_plan_prints_the_plan_with_the_render(tmp_path: Path) -> None:
+    source = tmp_path / "chelsea.jpg"
+    source.write_bytes(encode(photo("chelsea"), "JPEG", quality=92))
+    out = tmp_path / "out.mp4"
+    result = run("generate", str(source), "-o", str(out), "--show-plan", "--prompt",
+                 "slow orbit counterclockwise", "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    assert "camera: orbit right (0.0-4.0 s)" in result.stdout
+    assert "movement: small" in result.stdout
+    assert len(decode_video(out.read_bytes()).frames) == 96
+
+
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     gif = tmp_path / "anim.gif"
     gif.write_bytes(encode(photo("chelsea"), "GIF"))
@@ -48,6 +79,7 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
         run("generate", str(gif), "-o", str(tmp_path / "x.mp4")),
         run("generate", str(gif), "-o", str(tmp_path / "x.mp4"), "--duration", "6"),
         run("keys", "revoke", "nobody", "--data-dir", str(tmp_path)),
+        run("generate", str(tmp_path / "missing.png")),
     ]
     for result in cases:
         assert result.returncode == 2

@@ -100,7 +100,7 @@ def test_a_photo_becomes_a_video_that_plays_and_downloads(
     page.screenshot(path=shots / "1-empty.png", full_page=True)
     enter_key(page, site.key)
     choose_chelsea(page, tmp_path)
-    page.fill("#prompt", "slow push in, light rain")
+    page.fill("#prompt", "slow push in, light rain, she smiles, no fog")
 
     # Resolution choices follow the duration, as the contract's rules say.
     page.select_option("#duration", "8")
@@ -132,6 +132,9 @@ def test_a_photo_becomes_a_video_that_plays_and_downloads(
     assert page.is_hidden("#cancel")
     plan = page.text_content("#plan-list") or ""
     assert "push in" in plan and "rain" in plan and "96 frames" in plan
+    # What the motion engine cannot do is said, not faked with the camera (issue 15).
+    assert "Asked for, not rendered" in plan and "smiles (a subject's action" in plan
+    assert "Ruled out" in plan and "fog" in plan
     page.screenshot(path=shots / "4-done.png", full_page=True)
 
     with page.expect_download() as download_info:
@@ -258,3 +261,4 @@ def test_a_diffusers_render_shows_what_the_model_was_asked(
     assert errors == [], f"the page raised: {errors}"
     assert "(ltx)" in plan and "96 frames at 24 fps" in plan
     assert "pan left" in plan and "the camera pans left" in plan
+    assert "Actions given to the model" in plan and "Action: blinks" in plan

@@ -272,13 +272,18 @@ def purge(
 @one_line_errors
 def generate(
     image: Path = typer.Argument(..., help="A PNG, JPEG or WebP photo."),
-    output: Path = typer.Option(..., "-o", "--output", help="Where to write the MP4."),
+    output: Path | None = typer.Option(None, "-o", "--output",
+                                       help="Where to write the MP4 (not with --plan-only)."),
     prompt: str = typer.Option("", help="How the shot should move, e.g. 'slow pan left'."),
     duration: int = typer.Option(4, help="4 or 8 seconds."),
     resolution: str | None = typer.Option(None, help="360p, 720p or 1080p (8 s: 720p)."),
     amplitude: str = typer.Option("auto", help="auto, small, medium or large."),
     seed: int = typer.Option(-1, help="0..2^32-1; -1 picks one at random."),
     bgm: bool = typer.Option(False, "--bgm", help="Add background music that fits the clip."),
+    show_plan: bool = typer.Option(False, "--show-plan",
+                                   help="Print how the prompt was read and the shot planned."),
+    plan_only: bool = typer.Option(False, "--plan-only",
+                                   help="Print the plan and stop: no video is rendered."),
 ) -> None:
     """Render a video locally through the same pipeline as the service, without a server."""
     import secrets
@@ -301,6 +306,18 @@ def generate(
         {"prompt": prompt, "duration": duration, "resolution": body.resolved_resolution(),
          "movement_amplitude": amplitude, "seed": used_seed, "bgm": bgm},
         info.width, info.height)
+    if plan_only:
+        from stillmotion.media.images import decode_rgb
+        from stillmotion.pipeline import music_plan, plan_record
+
+        engine = load_engine(settings)
+        pixels = decode_rgb(data, settings.max_image_pixels)
+        shot = engine.plan(request, pixels)
+        _print_plan(plan_record(shot, music_plan(request, shot, pixels)))
+        return
+    if output is None:
+        raise ValueError("say where to write the video with -o/--output "
+                         "(or ask for --plan-only)")
     scratch = output.with_name(f".{output.name}.part")
     recorded: dict[str, Any] = {}
     with Progress(TextColumn("[bold]rendering"), BarColumn(), TaskProgressColumn(),
@@ -315,8 +332,20 @@ def generate(
     music = f", {recorded['music']['mood']} music" if "music" in recorded else ""
     out.print(f"wrote {output} ({plan.width}x{plan.height}, {plan.frame_count} frames, "
               f"seed {used_seed}{music})", highlight=False)
+    if show_plan:
+        _print_plan(recorded)
+        return
     for note in getattr(plan, "fallbacks", ()):  # what the photo did not allow, and instead
         out.print(f"not as asked: {note}", highlight=False)
+    for note in getattr(plan, "not_rendered", ()):  # asked for, and no engine part draws it
+        out.print(f"not rendered: {note}", highlight=False)
+
+
+def _print_plan(record: dict[str, Any]) -> None:
+    from stillmotion.plan_text import describe
+
+    for line in describe(record):
+        out.print(line, highlight=False, soft_wrap=True)
 
 
 @app.command()

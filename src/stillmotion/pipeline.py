@@ -110,7 +110,7 @@ def music_plan(request: RenderRequest, plan: Plan, image: np.ndarray) -> MusicPl
     if not request.bgm:
         return None
     return plan_for(request.prompt, plan.frame_count / plan.fps, request.seed,
-                    request.movement_amplitude, image)
+                    plan.amplitude, image)  # what the engine chose, "auto" resolved
 
 
 def prefetch(items: Iterator[T], depth: int, stop: threading.Event) -> Iterator[T]:

@@ -182,8 +182,26 @@ def test_movement_amplitude_and_camera_reach_the_model(engine: DiffusersEngine) 
         moving = engine.plan(request_for(prompt="pan left, then push in fast"), CHELSEA)
         assert moving.camera == ("pan_left", "push_in")
         assert "pans left, then the camera pushes in" in moving.prompt
-    assert engine.plan(request_for(prompt="slowly"), CHELSEA).movement_amplitude == "small"
-    assert engine.plan(request_for(prompt="fast"), CHELSEA).movement_amplitude == "large"
+        assert moving.amplitude == "large"  # the second beat's pace counts too
+    assert engine.plan(request_for(prompt="slowly"), CHELSEA).amplitude == "small"
+    assert engine.plan(request_for(prompt="fast"), CHELSEA).amplitude == "large"
+
+
+def test_subject_actions_and_what_is_ruled_out_reach_the_model(engine: DiffusersEngine) -> None:
+    """The motion engine cannot make a cat blink; a generative model can, so the reader's
+    actions are named to it, and what the prompt rules out joins its negative prompt."""
+    plan = engine.plan(request_for(prompt="the cat blinks and turns its head, no rain, "
+                                          "don't pan"), CHELSEA)
+    assert plan.actions == ("blinks", "turns head")
+    assert set(plan.negated) == {"rain", "pan_?"}
+    assert plan.camera == ()  # "don't pan" names no move; the cat's head is not a camera
+    if engine.loaded.adapter.prompt_driven:
+        assert "Action: blinks, turns head." in plan.prompt
+        negative = plan.negative_prompt.split(", ")
+        assert "rain" in negative and "pan" in negative
+        assert plan.negative_prompt.startswith(engine.loaded.adapter.negative_prompt)
+    else:  # an image-only model reads no words at all
+        assert plan.prompt == "" and plan.negative_prompt == ""
 
 
 def test_a_directory_of_an_unsupported_pipeline_is_refused(tmp_path: Path) -> None:

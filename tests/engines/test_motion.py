@@ -62,7 +62,7 @@ def speed(frames: list[np.ndarray], stride: int = 2) -> float:
     return float(shots.flow_speeds(frames, stride).mean()) * 24 / shots.diagonal(frames) * 100
 
 
-# --- the director reads the prompt ------------------------------------------------------
+# --- the prompt is read (stillmotion.reading) ------------------------------------------
 
 VOCABULARY = [
     ("push in on the face", "push_in"), ("slow zoom in", "push_in"), ("dolly in", "push_in"),
@@ -105,7 +105,14 @@ def test_subject_words_reach_the_plan(prompt: str, motion: str) -> None:
 
 def test_negations_sequencing_and_pace() -> None:
     cat = rgb("chelsea")
-    assert plan_for(cat, "static camera; zoom in").move == "static"
+    # A still camera is a beat like any move: "hold, then zoom in" is two; a ruled-out
+    # move is no beat at all, and the camera is never a subject's stand-in.
+    assert plan_for(cat, "static camera; then zoom in", duration=8).move == "static+push_in"
+    assert plan_for(cat, "static camera, don't zoom in").move == "static"
+    assert plan_for(cat, "the cat moves left").actions == ("moves left",)
+    assert plan_for(cat, "the cat moves left").chosen_by != "prompt"  # not a truck
+    ruled = plan_for(cat, "no rain, don't pan, push in")
+    assert ruled.move == "push_in" and set(ruled.negated) == {"rain", "pan_?"}
     assert "rain" not in plan_for(cat, "a sunny day, no rain").effects
     assert plan_for(cat, "a sunrise over the sea").chosen_by != "prompt"  # "rise" != a move
     two = plan_for(cat, "pan left, then push in slowly", duration=8)

@@ -13,7 +13,7 @@ import pytest
 
 from stillmotion.engines.base import RenderRequest
 from stillmotion.engines.motion import MotionEngine, MotionPlan
-from stillmotion.engines.motion.director import read_prompt
+from stillmotion.reading import read_prompt
 from tests.support import shots
 
 _ENGINE = MotionEngine()

@@ -52,6 +52,12 @@ class Plan:
     fps: int
     frame_count: int
     seed: int
+    # What every engine reads from the prompt and shows: the movement_amplitude it chose
+    # (`auto` resolved once, here; the music follows it), the subject actions asked for
+    # and what the prompt ruled out (stillmotion.reading).
+    amplitude: str = "medium"
+    actions: tuple[str, ...] = ()
+    negated: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,59 +15,14 @@ task's plan can show.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
-MOODS = ("calm", "happy", "epic", "mysterious", "sad", "romantic", "energetic")
+from stillmotion.reading import MOODS, read_prompt, resolve_amplitude
 
-# A mood word names the mood outright; a scene word only suggests one. Both lists are
-# matched on word boundaries, so "sadness" needs its own entry and "glad" is not "gladiator".
-MOOD_WORDS: dict[str, tuple[str, ...]] = {
-    "calm": ("calm", "calming", "peaceful", "peace", "serene", "serenity", "tranquil",
-             "relaxing", "relaxed", "gentle", "quiet", "still", "soothing", "meditative",
-             "zen", "dreamy", "lazy", "idyllic", "placid"),
-    "happy": ("happy", "happiness", "joy", "joyful", "cheerful", "cheery", "playful", "fun",
-              "bright", "sunny", "upbeat", "glad", "delightful", "smile", "smiling", "laugh",
-              "laughing", "festive", "whimsical", "lighthearted"),
-    "epic": ("epic", "heroic", "hero", "majestic", "grand", "powerful", "triumphant",
-             "triumph", "cinematic", "dramatic", "monumental", "glorious", "legendary",
-             "vast", "awe", "awesome", "mighty", "colossal"),
-    "mysterious": ("mysterious", "mystery", "mystical", "mystic", "eerie", "dark", "spooky",
-                   "enigmatic", "suspense", "suspenseful", "haunting", "haunted", "ominous",
-                   "magical", "magic", "secret", "uncanny", "ghostly", "creepy", "surreal"),
-    "sad": ("sad", "sadness", "melancholy", "melancholic", "sorrow", "sorrowful", "lonely",
-            "loneliness", "tragic", "grief", "grieving", "mournful", "gloomy", "somber",
-            "sombre", "nostalgic", "nostalgia", "wistful", "tears", "crying", "heartbroken"),
-    "romantic": ("romantic", "romance", "love", "loving", "lovers", "tender", "intimate",
-                 "passionate", "sweet", "kiss", "kissing", "couple", "wedding", "valentine",
-                 "affectionate", "warm"),
-    "energetic": ("energetic", "energy", "fast", "exciting", "excited", "excitement",
-                  "action", "intense", "dynamic", "vibrant", "lively", "rush", "racing",
-                  "party", "dance", "dancing", "sport", "sports", "running", "speed", "hype",
-                  "electric", "thrilling", "wild"),
-}
-SCENE_WORDS: dict[str, tuple[str, ...]] = {
-    "calm": ("lake", "ocean", "sea", "beach", "meadow", "clouds", "sky", "garden",
-             "morning", "breeze", "water", "river", "field", "snowfall"),
-    "happy": ("sunshine", "flowers", "picnic", "birthday", "children", "kids", "puppy",
-              "summer", "spring", "balloons", "holiday"),
-    "epic": ("mountain", "mountains", "storm", "battle", "castle", "army", "dragon",
-             "canyon", "volcano", "space", "galaxy", "thunder", "lightning", "waves",
-             "cliff", "empire"),
-    "mysterious": ("night", "fog", "mist", "misty", "foggy", "shadow", "shadows", "forest",
-                   "cave", "moon", "moonlight", "ruins", "alley", "candle", "smoke"),
-    "sad": ("rain", "rainy", "funeral", "goodbye", "farewell", "autumn", "empty",
-            "abandoned", "grave", "winter", "alone"),
-    "romantic": ("sunset", "candlelight", "roses", "rose", "paris", "heart", "hearts",
-                 "dinner", "embrace", "hug", "bride"),
-    "energetic": ("city", "traffic", "car", "cars", "street", "crowd", "concert", "club",
-                  "neon", "skate", "skateboard", "surf", "surfing", "bike", "stadium"),
-}
-NEGATIONS = ("not", "no", "never", "without", "non", "nothing")
-MOOD_WORD_WEIGHT = 3.0  # one mood word outweighs anything the photo says (at most 1.0)
-SCENE_WORD_WEIGHT = 1.5  # a scene word outweighs the photo too, but two of them a mood word
+# The mood words and scene words are the prompt reader's (stillmotion.reading): the prompt
+# is read in one place, and a mood word outweighs anything the photo says (at most 1.0).
 
 # Where each mood sits on the valence (x) / arousal (y) plane, both in -1..1.
 CIRCUMPLEX: dict[str, tuple[float, float]] = {
@@ -78,7 +33,8 @@ CIRCUMPLEX: dict[str, tuple[float, float]] = {
 DEFAULT_MOOD = "calm"  # an empty prompt and a perfectly neutral grey picture
 
 # movement_amplitude nudges the pulse: a bigger camera move, a slightly quicker tempo.
-TEMPO_NUDGE = {"auto": 1.0, "small": 0.94, "medium": 1.0, "large": 1.08}
+# The amplitude the engine chose (Plan.amplitude), "auto" already resolved.
+TEMPO_NUDGE = {"small": 0.94, "medium": 1.0, "large": 1.08}
 
 ANALYSIS_SIDE = 256  # image statistics are read from a ~256 px subsample: plenty, and cheap
 
@@ -134,26 +90,6 @@ def image_feel(rgb: np.ndarray) -> ImageFeel:
                      warmth=round(float((r - b).mean()), 4), contrast=round(float(lum.std()), 4))
 
 
-def _words(prompt: str) -> list[str]:
-    return re.findall(r"[a-z]+", prompt.lower())
-
-
-def prompt_scores(prompt: str) -> tuple[dict[str, float], list[str]]:
-    """Score each mood by the words of the prompt; a negated word ("not sad") counts for nothing."""
-    scores = dict.fromkeys(MOODS, 0.0)
-    matched: list[str] = []
-    words = _words(prompt)
-    for index, word in enumerate(words):
-        if index > 0 and words[index - 1] in NEGATIONS:
-            continue
-        for weight, table in ((MOOD_WORD_WEIGHT, MOOD_WORDS), (SCENE_WORD_WEIGHT, SCENE_WORDS)):
-            for mood, vocabulary in table.items():
-                if word in vocabulary:
-                    scores[mood] += weight
-                    matched.append(f"{word}->{mood}")
-    return scores, matched
-
-
 def image_scores(feel: ImageFeel) -> dict[str, float]:
     """1.0 for the mood nearest the picture's valence/arousal point, falling off with distance."""
     v, a = feel.valence, feel.arousal
@@ -173,8 +109,13 @@ def _describe(feel: ImageFeel) -> str:
 
 def read_mood(prompt: str, image: np.ndarray | None, movement_amplitude: str = "auto",
               forced: str | None = None) -> MoodReading:
-    """The mood for this clip; `forced` (the CLI's --mood) skips the reading, not the nudge."""
-    nudge = TEMPO_NUDGE.get(movement_amplitude, 1.0)
+    """The mood for this clip from the prompt's reading and the photo; `forced` (the
+    CLI's --mood) skips the reading, not the nudge. `movement_amplitude` is the one the
+    engine chose (a task's plan); "auto" alone (`stillmotion music`) is resolved from the
+    prompt the way the engines resolve it."""
+    reading = read_prompt(prompt)
+    amplitude = resolve_amplitude(movement_amplitude, reading)
+    nudge = TEMPO_NUDGE[amplitude]
     reasons: list[str] = []
     if forced is not None:
         if forced not in MOODS:
@@ -185,7 +126,7 @@ def read_mood(prompt: str, image: np.ndarray | None, movement_amplitude: str = "
         matched: list[str] = []
         mood = forced
     else:
-        scores, matched = prompt_scores(prompt)
+        scores, matched = dict(reading.mood_scores), list(reading.mood_words)
         feel = image_feel(image) if image is not None else None
         if matched:
             reasons.append("prompt words: " + ", ".join(matched))
@@ -202,6 +143,6 @@ def read_mood(prompt: str, image: np.ndarray | None, movement_amplitude: str = "
         source = "the prompt" if matched else "the image" if feel is not None else "the default"
         reasons.append(f"{mood} wins on {source} (score {scores[mood]:.2f})")
     if nudge != 1.0:
-        reasons.append(f"movement_amplitude {movement_amplitude}: tempo x{nudge:.2f}")
+        reasons.append(f"movement_amplitude {amplitude}: tempo x{nudge:.2f}")
     return MoodReading(mood=mood, tempo_nudge=nudge, scores=scores, prompt_words=tuple(matched),
                        image=feel, reasons=tuple(reasons))

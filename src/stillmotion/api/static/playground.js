@@ -190,6 +190,10 @@ function showTask(result) {
   showPlan(extra.debug_info && extra.debug_info.request_info, extra.seed);
 }
 
+function describeLabels(labels) {  // "pan_?" -> "pan (either way)", "camera_move" -> "camera move"
+  return labels.map((l) => l.replace(/_\?$/, " (either way)").replace(/_/g, " ")).join(", ");
+}
+
 function describeBeats(plan) {
   const seconds = plan.frame_count / plan.fps;  // beats are timed as shares of the clip
   return (plan.beats || []).map((b) => `${b.move.replace(/_/g, " ")} (${(b.start * seconds).toFixed(1)}–${(b.end * seconds).toFixed(1)} s)`).join(", then ");
@@ -211,17 +215,21 @@ function showPlan(text, seed) {
     rows.push(["Movement", `${plan.amplitude} (target ${plan.target_speed.toFixed(2)} % of the diagonal per second)`]);
     if (plan.effects && plan.effects.length) rows.push(["Effects", plan.effects.join(", ")]);
     if (plan.motions && plan.motions.length) rows.push(["Local motion", plan.motions.join(", ")]);
+    if (plan.not_rendered && plan.not_rendered.length) rows.push(["Asked for, not rendered", plan.not_rendered.join("; ")]);
+    if (plan.negated && plan.negated.length) rows.push(["Ruled out", describeLabels(plan.negated)]);
     if (plan.prompt_words && plan.prompt_words.length) rows.push(["Words understood", plan.prompt_words.join(", ")]);
   } else if (plan && plan.family) {  // the diffusers engine: what the model was asked
     rows.push(["Model", `${plan.model} (${plan.family}), ${plan.native_width}×${plan.native_height}, ${plan.native_frames} frames at ${plan.native_fps} fps, ${plan.steps} steps, retimed to ${plan.fps} fps`]);
     rows.push(["Camera", (plan.camera || []).map((m) => m.replace(/_/g, " ")).join(", then ") || "the model's choice"]);
-    rows.push(["Movement", plan.movement_amplitude]);
+    rows.push(["Movement", plan.amplitude]);
+    if (plan.actions && plan.actions.length) rows.push(["Actions given to the model", plan.actions.join(", ")]);
+    if (plan.negated && plan.negated.length) rows.push(["Ruled out", describeLabels(plan.negated)]);
     if (plan.prompt) rows.push(["Prompt given to the model", plan.prompt]);
     for (const [knob, value] of Object.entries(plan.conditioning || {})) rows.push([knob.replace(/_/g, " "), String(value)]);
   } else if (!plan) {
     rows.push(["Plan", "made when a worker starts the render"]);
   }
-  if (plan && plan.music) rows.push(["Music", `${plan.music.mood}, ${plan.music.key} ${plan.music.mode}, ${Math.round(plan.music.tempo_bpm)} bpm`]);
+  if (plan && plan.music) rows.push(["Music", `${plan.music.mood}, ${plan.music.key}, ${Math.round(plan.music.tempo_bpm)} bpm`]);
   const list = $("plan-list");
   list.innerHTML = "";
   for (const [name, value] of rows) {

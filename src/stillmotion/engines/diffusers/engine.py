@@ -2,7 +2,8 @@
 
 Steps of one render:
 1. plan: the contract's size and length -> the model's native size and frames
-   (sizing), the prompt read by the director and enriched for the model (prompting),
+   (sizing), the prompt's reading (stillmotion.reading) put in words for the model
+   (prompting): camera, subject actions, what it rules out;
    movement_amplitude carried the family's way (adapter.conditioning). Cheap, no torch.
 2. generate: the photo at native size, seeded generator, the pipeline called by its
    adapter; each denoising step reports progress and checks for a stop (RenderControl),
@@ -29,11 +30,11 @@ from stillmotion.engines.base import EngineFailure, Plan, RenderControl, RenderR
 from stillmotion.engines.diffusers.conform import conform
 from stillmotion.engines.diffusers.loader import Loaded, load
 from stillmotion.engines.diffusers.plan import DiffusersPlan
-from stillmotion.engines.diffusers.prompting import amplitude_of, camera_moves, enrich
+from stillmotion.engines.diffusers.prompting import camera_moves, enrich, negative
 from stillmotion.engines.diffusers.sizing import native_shape
-from stillmotion.engines.motion.director import read_prompt
 from stillmotion.media.resize import resize_to
 from stillmotion.media.sizing import output_size
+from stillmotion.reading import read_prompt, resolve_amplitude
 
 log = logging.getLogger("stillmotion.diffusers")
 
@@ -63,18 +64,19 @@ class DiffusersEngine:
             multiple=adapter.spatial_multiple(pipe), fps=profile.fps,
             max_frames=profile.max_frames, temporal_factor=adapter.temporal_factor(pipe),
             fixed=adapter.fixed_size(pipe), fixed_frames=adapter.fixed_frames(pipe))
-        direction = read_prompt(request.prompt, request.duration)
-        amplitude = amplitude_of(request.movement_amplitude, direction)
-        prompt = enrich(request.prompt, direction, amplitude) if adapter.prompt_driven else ""
+        reading = read_prompt(request.prompt, request.duration)
+        amplitude = resolve_amplitude(request.movement_amplitude, reading)
+        prompt = enrich(request.prompt, reading, amplitude) if adapter.prompt_driven else ""
         return DiffusersPlan(
             engine=self.name, width=width, height=height, fps=OUTPUT_FPS,
             frame_count=request.duration * OUTPUT_FPS, seed=request.seed,
             family=adapter.family, model=loaded.model_name, native_width=shape.width,
             native_height=shape.height, native_frames=shape.frames,
             native_fps=round(shape.fps, 3), steps=profile.steps, guidance=profile.guidance,
-            prompt=prompt, negative_prompt=adapter.negative_prompt if prompt else "",
-            movement_amplitude=amplitude,
-            camera=camera_moves(direction),
+            prompt=prompt,
+            negative_prompt=negative(adapter.negative_prompt, reading) if prompt else "",
+            amplitude=amplitude, actions=reading.actions, negated=reading.negated,
+            camera=camera_moves(reading),
             conditioning=adapter.conditioning(amplitude))
 
     def frames(self, plan: Plan, image: np.ndarray,

@@ -13,9 +13,9 @@ class DiffusersPlan(Plan):
     """The contract's clip (width, height, fps, frame_count) and the model's native one.
 
     `prompt` is what the model is given (the user's prompt, enriched where the family
-    reads camera and motion words); `conditioning` holds the family's own knobs
-    (`motion_bucket_id` for Stable Video Diffusion, say), so users see how
-    movement_amplitude was carried.
+    reads camera, action and motion words); `conditioning` holds the family's own knobs
+    (`motion_bucket_id` for Stable Video Diffusion, say), so users see how the amplitude
+    (Plan.amplitude) was carried.
     """
 
     family: str = ""
@@ -28,6 +28,5 @@ class DiffusersPlan(Plan):
     guidance: float = 0.0
     prompt: str = ""
     negative_prompt: str = ""
-    movement_amplitude: str = ""
     camera: tuple[str, ...] = ()
     conditioning: dict[str, Any] = field(default_factory=dict)

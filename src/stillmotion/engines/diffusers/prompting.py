@@ -1,15 +1,15 @@
-"""The user's prompt, read by the motion engine's director, for a generative model.
+"""The user's prompt, as the reader read it (stillmotion.reading), for a generative model.
 
-Why reuse the director: it already reads camera moves, pace and negations ("static
-camera") from free text, and its reading is shown to users. A prompt-driven model is
-given the user's words plus one plain sentence naming the camera and the motion size it
-settled on, words these models were captioned with; an image-only model gets the amplitude
-through its own knob instead (see the adapters).
+A prompt-driven model is given the user's words plus plain sentences naming the camera,
+the subjects' actions and the motion size, words these models were captioned with; what
+the prompt ruled out joins the family's negative prompt. An image-only model gets the
+amplitude through its own knob instead (see the adapters). The reading is the one every
+engine and the music use, so the plan a user sees is what the model was asked.
 """
 
 from __future__ import annotations
 
-from stillmotion.engines.motion.director import Direction
+from stillmotion.reading import Reading
 
 CAMERA_WORDS = {
     "push_in": "the camera pushes in", "pull_out": "the camera pulls back",
@@ -24,27 +24,31 @@ CAMERA_WORDS = {
 }
 AMPLITUDE_WORDS = {"small": "subtle, gentle motion", "medium": "natural motion",
                    "large": "dynamic, energetic motion"}
+# What a ruled-out label means to a model's negative prompt.
+RULED_OUT_WORDS = {"camera_move": "camera movement", "handheld": "camera shake",
+                   "people": "people", "text": "text, watermark", "golden": "golden hour",
+                   "light": "light rays", "push_in": "zoom in", "pull_out": "zoom out",
+                   "dolly_zoom": "dolly zoom"}
 
 
-def amplitude_of(requested: str, direction: Direction) -> str:
-    """`auto` follows the prompt's pace words (slowly -> small, fast -> large)."""
-    if requested != "auto":
-        return requested
-    paces = [beat.pace for beat in direction.beats]
-    pace = sum(paces) / len(paces) if paces else 1.0
-    return "small" if pace < 1.0 else "large" if pace > 1.0 else "medium"
-
-
-def camera_moves(direction: Direction) -> tuple[str, ...]:
-    """The moves the prompt named ("auto" is the director's "none named, pick one from
+def camera_moves(reading: Reading) -> tuple[str, ...]:
+    """The moves the prompt named ("auto" is the reader's "none named, pick one from
     the photo": a generative model picks for itself, so it is left out)."""
-    return tuple(beat.move for beat in direction.beats if beat.move in CAMERA_WORDS)
+    return tuple(beat.move for beat in reading.beats if beat.move in CAMERA_WORDS)
 
 
-def enrich(prompt: str, direction: Direction, amplitude: str) -> str:
-    """The prompt plus "Camera: ...; subtle, gentle motion." from the director's reading."""
-    camera = ", then ".join(CAMERA_WORDS[move] for move in camera_moves(direction))
+def enrich(prompt: str, reading: Reading, amplitude: str) -> str:
+    """The prompt plus "Action: ... Camera: ... Subtle, gentle motion." from the reading."""
+    camera = ", then ".join(CAMERA_WORDS[move] for move in camera_moves(reading))
     parts = [prompt.strip().rstrip(".")] if prompt.strip() else []
+    parts.append(f"Action: {', '.join(reading.actions)}" if reading.actions else "")
     parts.append(f"Camera: {camera}" if camera else "")
     parts.append(AMPLITUDE_WORDS[amplitude].capitalize())
     return ". ".join(p for p in parts if p) + "."
+
+
+def negative(family_negative: str, reading: Reading) -> str:
+    """The family's negative prompt plus what the prompt ruled out ("no rain" -> rain)."""
+    ruled_out = [RULED_OUT_WORDS.get(label, label.replace("_?", "").replace("_", " "))
+                 for label in reading.negated]
+    return ", ".join(p for p in (family_negative, *ruled_out) if p)

@@ -30,7 +30,6 @@ import cv2
 import numpy as np
 
 from stillmotion.engines.motion.camera import Pose
-from stillmotion.engines.motion.director import EFFECTS
 from stillmotion.engines.motion.living import LocalMotion, ease_in, periodic_noise, whole_cycles
 from stillmotion.engines.motion.looks import grade_table, side_glow
 from stillmotion.engines.motion.particles import PARTICLES, Particles, effect_rng
@@ -43,6 +42,7 @@ from stillmotion.engines.motion.regions import (
     smoothstep,
 )
 from stillmotion.engines.motion.scene import Analysis, analysis_image
+from stillmotion.reading import EFFECTS
 
 LAYER_MAX = 640  # overlays are drawn at most this large (long side) and enlarged once
 FIELD_STEP = 4  # fog and light fields are this much coarser than their target

@@ -1,4 +1,4 @@
-"""The motion engine: director -> scene -> camera -> render, seeded and pure."""
+"""The motion engine: reading -> scene -> camera -> render, seeded and pure."""
 
 from __future__ import annotations
 
@@ -19,13 +19,13 @@ from stillmotion.engines.motion.camera import (
     pose_at,
     travel_zoom,
 )
-from stillmotion.engines.motion.director import Beat, read_prompt
 from stillmotion.engines.motion.effects import Effects
-from stillmotion.engines.motion.living import LocalMotion
+from stillmotion.engines.motion.living import STYLES, LocalMotion
 from stillmotion.engines.motion.projection import MotionProbe
 from stillmotion.engines.motion.render import FrameRenderer
 from stillmotion.engines.motion.scene import Analysis, analyse
 from stillmotion.media.sizing import output_size
+from stillmotion.reading import Beat, Reading, read_prompt, resolve_amplitude
 
 # movement_amplitude has a measured meaning: the mean on-screen speed of the shot, in
 # percent of the frame diagonal per second (what DIS optical flow measures on the video).
@@ -84,7 +84,6 @@ class MotionPlan(Plan):
     anchor: tuple[float, float] = (0.5, 0.5)  # the subject's point that holds and depth
     # zooms keep in place: its centre, or the middle of the photo edge that cuts it
     zoom_max: float = 1.0
-    amplitude: str = "medium"
     target_speed: float = 0.0  # % of the frame diagonal per second, inside the amplitude band
     predicted_speed: float = 0.0  # what the camera model predicts for the planned beats
     effects: tuple[str, ...] = ()
@@ -92,6 +91,7 @@ class MotionPlan(Plan):
     motion_sides: tuple[tuple[str, int], ...] = ()  # the way local motions go, where said
     effect_levels: tuple[tuple[str, float], ...] = ()  # how heavy the weather, where said
     prompt_words: tuple[str, ...] = ()
+    not_rendered: tuple[str, ...] = ()  # what was asked for and this engine cannot draw
     subject_confidence: float = 0.0
     chosen_by: str = "prompt"  # "prompt", or how the image decided when the prompt did not
     fallbacks: tuple[str, ...] = ()  # moves this photo cannot show as asked, and what instead
@@ -256,16 +256,21 @@ def _beat_plan(beat: Beat, start: float, end: float, scale: float, strength: flo
     return base  # static
 
 
-def _amplitude(requested: str, pace: float, analysis: Analysis) -> str:
-    """`auto` reads the prompt's pace words first, then the scene: a wide view without a
-    subject drifts gently, anything else moves at a medium pace."""
-    if requested != "auto":
-        return requested
-    if pace < 1.0:
-        return "small"
-    if pace > 1.0:
-        return "large"
-    return "small" if analysis.wide else "medium"
+# Local motions the reader knows and this engine has no region for.
+UNDRAWN = {"flag": "flags and cloth: no region for them is found in a photo without a "
+                   "segmentation model"}
+
+
+def not_rendered(reading: Reading) -> tuple[str, ...]:
+    """What the prompt asked for that this engine does not draw, said plainly in the plan:
+    it moves the camera and the scene's fluid and soft parts, never people or animals, and
+    the camera never stands in for them ("the bus moves left" is not a truck right)."""
+    missing = [f"{action} (a subject's action: this engine moves the camera and the "
+               "scene, not people, animals or vehicles)" for action in reading.actions]
+    missing += [f"{motion} motion ({UNDRAWN.get(motion, 'no region for it')})"
+                for motion in reading.motions
+                if motion not in STYLES]
+    return tuple(missing)
 
 
 def _target_speed(amplitude: str, pace: float, placement: float) -> float:
@@ -429,12 +434,12 @@ class MotionEngine:
         rng = np.random.default_rng(request.seed)
         side = -1 if rng.uniform() < 0.5 else 1
         placement = float(rng.uniform(-1.0, 1.0))
-        direction = read_prompt(request.prompt, request.duration, side)
+        reading = read_prompt(request.prompt, request.duration, side)
         analysis = self.analysis(image)
         subject = analysis.subject
         trusted = subject.confidence >= SUBJECT_CONFIDENCE
         strength = parallax_strength(analysis)
-        beats = list(direction.beats)
+        beats = list(reading.beats)
         chosen_by = "prompt"
         if not beats or beats[0].move == "auto":
             pace = beats[0].pace if beats else 1.0
@@ -447,7 +452,8 @@ class MotionEngine:
                 if fallback is not None:
                     beats[i] = replace(beat, move=fallback[0])
                     fallbacks.append(fallback[1])
-        amplitude = _amplitude(request.movement_amplitude, beats[0].pace, analysis)
+        amplitude = resolve_amplitude(request.movement_amplitude, Reading(tuple(beats)),
+                                      analysis.wide)
         if trusted:
             focus = (subject.cx, subject.cy)
             anchor = subject_anchor(analysis)
@@ -471,7 +477,7 @@ class MotionEngine:
                                matte=analysis.matte if self.layered(analysis) else None,
                                rigid=rigid_subject(analysis))
 
-        target = _target_speed(amplitude, beats[0].pace, placement)
+        target = _target_speed(amplitude, Reading(tuple(beats)).pace, placement)
         scaled, poses, speed, factor = _fit(tuple(unit), target, probe(SPEED_COLUMNS),
                                             probe(STRETCH_COLUMNS), frame_count, focus, anchor)
         if factor < 1.0:
@@ -485,10 +491,11 @@ class MotionEngine:
             anchor=(round(anchor[0], 4), round(anchor[1], 4)),
             zoom_max=round(max(p.zoom for p in poses), 6), amplitude=amplitude,
             target_speed=round(target, 3) if speed > 0 else 0.0,
-            predicted_speed=round(speed, 3), effects=direction.effects,
-            motions=direction.motions, motion_sides=direction.motion_sides,
-            effect_levels=direction.effect_levels,
-            prompt_words=direction.words,
+            predicted_speed=round(speed, 3), effects=reading.effects,
+            motions=tuple(m for m in reading.motions if m in STYLES),
+            motion_sides=reading.motion_sides, effect_levels=reading.effect_levels,
+            prompt_words=reading.words, actions=reading.actions,
+            negated=reading.negated, not_rendered=not_rendered(reading),
             subject_confidence=subject.confidence, chosen_by=chosen_by,
             fallbacks=tuple(fallbacks),
         )

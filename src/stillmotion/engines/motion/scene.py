@@ -41,7 +41,7 @@ class Subject:
 
 @dataclass(frozen=True)
 class Analysis:
-    """The scene at analysis size: everything the director and the layers need."""
+    """The scene at analysis size: everything the planner and the layers need."""
 
     saliency: np.ndarray  # float32 0..1
     matte: np.ndarray  # uint8 0/1, the hard subject mask
