@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from stillmotion import defaults
 
@@ -37,6 +38,9 @@ class Settings(BaseSettings):
     s3_secret_access_key: str | None = None
     s3_addressing_style: Literal["auto", "path", "virtual"] = "auto"
     public_url: str | None = None  # base of minted download URLs; default: the request's own
+    # Web pages on these origins may call the API from a browser (CORS, preflights
+    # answered); empty: none. A JSON list or commas: "https://app.example,http://localhost:3000".
+    cors_origins: Annotated[list[str], NoDecode] = []
     signing_secret: str | None = None  # default: generated once into data_dir
     workers: int = Field(default_factory=default_workers)
     api_processes: int = 1  # API processes sharing the port (more take more submits/s)
@@ -110,6 +114,17 @@ class Settings(BaseSettings):
         if parsed.scheme == "file" and parsed.path.startswith("/") and not parsed.netloc:
             return value
         raise ValueError("storage_url must be s3://bucket[/prefix] or file:///absolute/dir")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _read_origins(cls, value: object) -> object:
+        """A JSON list, or origins separated by commas; each an exact origin or "*"."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [o.strip().rstrip("/") for o in text.split(",") if o.strip()]
+        return value
 
     @cached_property
     def resolved_database_url(self) -> str:

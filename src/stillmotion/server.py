@@ -7,6 +7,7 @@ render; past the drain timeout they are told again and hand their tasks back.
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
@@ -126,9 +127,15 @@ def export_settings(settings: Settings) -> None:
     """Put the settings into this process's environment, where API processes started by
     uvicorn (which builds each app from an import string) read them back."""
     for name, value in settings.model_dump(mode="json").items():
-        if value is not None:
-            os.environ[f"STILLMOTION_{name.upper()}"] = (
-                ("true" if value else "false") if isinstance(value, bool) else str(value))
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, list | dict):
+            text = json.dumps(value)  # how Settings reads them back (cors_origins)
+        else:
+            text = str(value)
+        os.environ[f"STILLMOTION_{name.upper()}"] = text
 
 
 def serve(settings: Settings, access_log: bool = False) -> None:

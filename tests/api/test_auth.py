@@ -51,6 +51,14 @@ def test_the_shared_key_itself_works(server):
     assert_error(response, 404, "TASK_NOT_FOUND", "task")  # authenticated: past the 401
 
 
+def test_the_key_alone_works_as_the_hosted_js_sdk_sends_it(server):
+    """novita-sdk (npm) sends `Authorization: <key>` with no scheme."""
+    response = call(server, "task-result", {"Authorization": server.key})
+    assert_error(response, 404, "TASK_NOT_FOUND", "task")  # authenticated: past the 401
+    assert_error(call(server, "task-result", {"Authorization": "sm_" + "x" * 43}), 401, AUTH,
+                 "key")
+
+
 def test_key_with_its_secret_in_another_case_is_401(server):
     response = call(server, "task-result", {"Authorization": f"Bearer {server.key.upper()}"})
     assert_error(response, 401, AUTH, "key")

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from types import FrameType
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 
 from stillmotion import __version__, defaults
@@ -18,6 +19,7 @@ from stillmotion.api.playground import router as playground_router
 from stillmotion.api.results import ResultBuilder
 from stillmotion.api.routes import router
 from stillmotion.api.schemas import CancelRequest, Img2VideoRequest, RedeliverRequest
+from stillmotion.api.transport import CollapseSlashesMiddleware, DrainBodyMiddleware
 from stillmotion.blobs import make_blob_store
 from stillmotion.config import Settings
 from stillmotion.jobs.keys import KeyStore
@@ -96,7 +98,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(router)
     app.include_router(playground_router)
     install_metrics(app, store)  # GET /metrics and the request-latency middleware
-    app.add_middleware(RequestIdMiddleware)  # outermost of ours: ids every request
+    app.add_middleware(DrainBodyMiddleware)  # early answers reach every client
+    if settings.cors_origins:  # web pages on these origins may call the API (off: none)
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+            allow_headers=["*"], expose_headers=["X-Request-ID", "Retry-After"], max_age=600)
+    app.add_middleware(RequestIdMiddleware)  # ids every request, refused ones too
+    app.add_middleware(CollapseSlashesMiddleware)  # outermost: `//v3/...` is `/v3/...`
     finish_openapi(app, (Img2VideoRequest, CancelRequest, RedeliverRequest))
     return app
 

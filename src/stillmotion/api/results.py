@@ -53,8 +53,8 @@ class ResultBuilder:
                 seed=str(task.request["seed"]),
                 debug_info=DebugInfo(
                     request_info=task.request_info, submit_time_ms=str(task.submit_ms),
-                    execute_time_ms=str(task.execute_ms or ""),
-                    complete_time_ms=str(task.complete_ms or "")),
+                    execute_time_ms=str(task.execute_ms or 0),
+                    complete_time_ms=str(task.complete_ms or 0)),
                 queue_position=position,
                 stage=stage_of(task.progress) if task.status == PROCESSING else None,
                 webhook=webhook),

@@ -35,9 +35,9 @@ class TaskInfo(_Lenient):
 
 class DebugInfo(_Lenient):
     request_info: str = ""
-    submit_time_ms: str = ""
-    execute_time_ms: str = ""
-    complete_time_ms: str = ""
+    submit_time_ms: str = "0"
+    execute_time_ms: str = "0"
+    complete_time_ms: str = "0"
 
 
 class TaskExtra(_Lenient):
