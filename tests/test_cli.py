@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -71,6 +72,16 @@ def test_show_plan_prints_the_plan_with_the_render(tmp_path: Path) -> None:
     assert len(decode_video(out.read_bytes()).frames) == 96
 
 
+def test_help_is_plain_text_that_fits_the_terminal() -> None:
+    for args in (("--help",), ("generate", "--help"), ("keys", "--help")):
+        shown = subprocess.run([sys.executable, "-m", "stillmotion.cli", *args],
+                               capture_output=True, text=True, timeout=60,
+                               env={**os.environ, "COLUMNS": "72"}).stdout
+        assert shown.startswith("Usage: "), shown
+        assert "<bool>" not in shown and "╭" not in shown  # flags take no value; no boxes
+        assert max(len(line) for line in shown.splitlines()) <= 72
+
+
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     gif = tmp_path / "anim.gif"
     gif.write_bytes(encode(photo("chelsea"), "GIF"))
@@ -101,3 +112,23 @@ def test_keys_are_shown_once_and_listed_without_secrets(tmp_path: Path) -> None:
     assert "revoked" in cli(tmp_path, "keys", "list").stdout
     stored = (tmp_path / "stillmotion.db").read_bytes()
     assert secret.encode() not in stored
+
+
+def test_a_plain_opencv_over_the_contrib_build_is_named_at_start(tmp_path: Path) -> None:
+    """Installed beside a package that needs opencv-python, the contrib build's modules
+    vanish; `generate`, `worker` and `serve` say so and how to mend it, in one line, before
+    any task is taken (it used to be "internal rendering error" on every task)."""
+    source = tmp_path / "chelsea.jpg"
+    source.write_bytes(encode(photo("chelsea"), "JPEG", quality=92))
+    without_contrib = ("import sys, cv2; del cv2.saliency; from stillmotion.cli import main; "
+                       "sys.argv[0] = 'stillmotion'; main()")
+    for args in (("generate", str(source), "-o", str(tmp_path / "x.mp4")),
+                 ("worker", "--data-dir", str(tmp_path / "data")),
+                 ("serve", "--data-dir", str(tmp_path / "data"), "--port", "1")):
+        result = subprocess.run([sys.executable, "-c", without_contrib, *args],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2, (args, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "lacks its contrib modules (saliency)" in lines[0], lines
+        assert "pip install opencv-contrib-python-headless" in lines[0]
+    assert not (tmp_path / "x.mp4").exists()

@@ -113,6 +113,9 @@ def test_a_photo_becomes_a_video_that_plays_and_downloads(
     page.screenshot(path=shots / "2-filled.png", full_page=True)
 
     page.click("#submit")
+    wait_until(page, "!document.getElementById('task').hidden")
+    page.click("#refresh")  # the list holds the task while it is queued or running
+    wait_until(page, "document.querySelectorAll('#recent li').length > 0")
     seen: list[int] = []
     deadline = time.monotonic() + 120
     while "Succeed" not in (page.text_content("#status") or ""):
@@ -126,6 +129,9 @@ def test_a_photo_becomes_a_video_that_plays_and_downloads(
     assert seen == sorted(seen), f"progress went backwards: {seen}"
     assert page.get_attribute("#bar", "aria-valuenow") == "100"
     assert any(0 < value < 100 for value in seen), f"no progress in between: {seen}"
+
+    # The list followed the task to its end, with no refresh (it said QUEUED beside 68 %).
+    wait_until(page, "document.querySelector('#recent li .badge').textContent === 'SUCCEED'")
 
     # The video plays inline: its clock advances.
     wait_until(page, "document.getElementById('video').currentTime > 0.3", timeout=20)
@@ -172,6 +178,20 @@ def test_a_bad_file_shows_the_servers_message_next_to_the_field(
     assert page.get_attribute("#drop", "aria-invalid") == "true"
     assert page.is_hidden("#task")  # nothing was submitted
     page.screenshot(path=shots / "5-bad-file.png", full_page=True)
+
+
+def test_an_empty_submit_is_explained_where_the_eye_is(page: Page, site: Server) -> None:
+    """The message sits in view, on the field to mend, however far down the page the
+    submit button was clicked from."""
+    page.set_viewport_size({"width": 900, "height": 480})
+    enter_key(page, site.key)
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.click("#submit")
+    wait_until(page, "!document.getElementById('images-error').hidden")
+    box = page.evaluate("""() => { const r = document.getElementById('images-error')
+        .getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight]; }""")
+    assert 0 <= box[0] and box[1] <= box[2], box
+    assert page.evaluate("document.activeElement.id") in ("drop", "image-url")
 
 
 def test_a_wrong_key_is_explained_at_the_key_field(page: Page, shots: Path,

@@ -21,9 +21,11 @@ from stillmotion.config import Settings
 from stillmotion.logs import configure_logging
 from stillmotion.media.errors import InputError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# Plain help (rich_markup_mode=None): wrapped to the terminal, flags shown without a value.
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="stillmotion: a self-hosted Vidu 2.0 image-to-video service.")
-keys_app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
+keys_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                       help="Create, list and revoke API keys.")
 app.add_typer(keys_app, name="keys")
 out = Console()
 err = Console(stderr=True)
@@ -139,6 +141,9 @@ def serve(
         out.print(f"  {key}\n", highlight=False)
         out.print("Try it with a photo.jpg in this directory:", highlight=False)
         out.print(curl_example(base, key) + "\n", highlight=False, soft_wrap=True)
+    else:  # keys are shown once, at creation: say where a new one comes from
+        out.print(f"{keys.count()} API key(s) in {settings.data_dir.resolve()}; a new one: "
+                  "`stillmotion keys create NAME`", highlight=False, soft_wrap=True)
     run_server(settings, access_log=access_log)
 
 

@@ -119,6 +119,7 @@ def test_negations_sequencing_and_pace() -> None:
     assert [b.move for b in two.beats] == ["pan_left", "push_in"]
     assert two.beats[0].start == 0.0 and two.beats[1].end == 1.0
     assert two.beats[1].start < two.beats[0].end  # overlapping: one move flows into the next
+    assert [b.seconds for b in two.beats] == [8.0, 8.0]  # the clip's length, on every beat
     slow, fast = plan_for(cat, "slowly push in"), plan_for(cat, "fast push in")
     assert slow.amplitude == "small" and fast.amplitude == "large"  # auto reads pace words
     assert slow.target_speed < fast.target_speed

@@ -44,6 +44,9 @@ function showError(field, message) {
   el.hidden = false;
   const input = { images: imageDataUri ? "drop" : "image-url", extra: "webhook" }[field] || field;
   if ($(input)) $(input).setAttribute("aria-invalid", "true");
+  // Where the eye is: the message is brought into view and its field takes the focus.
+  el.scrollIntoView({ block: "center", behavior: "instant" });
+  if ($(input) && typeof $(input).focus === "function") $(input).focus({ preventScroll: true });
 }
 function placeError(status, body) {
   const message = (body && body.message) || `The server answered HTTP ${status}.`;
@@ -151,6 +154,7 @@ async function submit(event) {
 function statusWord(status) { return status.replace("TASK_STATUS_", ""); }
 
 function showTask(result) {
+  updateRecent(result);
   const task = result.task;
   currentTask = task.task_id;
   $("result-empty").hidden = true;
@@ -287,6 +291,19 @@ async function cancelTask() {
 
 // --- recent tasks ------------------------------------------------------------------------
 
+function badgeText(result) {  // what the list says of a task: its status, and how far along
+  const word = statusWord(result.task.status);
+  return word === "PROCESSING" ? `${word} ${result.task.progress_percent}%` : word;
+}
+
+function updateRecent(result) {  // the list follows the task shown: never QUEUED beside 68 %
+  const item = document.querySelector(`#recent li[data-task-id="${result.task.task_id}"]`);
+  if (!item) return;
+  const badge = item.querySelector(".badge");
+  badge.className = "badge " + statusWord(result.task.status);
+  badge.textContent = badgeText(result);
+}
+
 async function openTask(taskId) {
   const response = await fetch(`${API.result}?task_id=${encodeURIComponent(taskId)}`, { headers: headers(false) });
   const body = await response.json().catch(() => null);
@@ -311,6 +328,7 @@ async function loadRecent() {
   $("recent-empty").textContent = "No tasks yet for this key.";
   for (const result of body.tasks) {
     const item = document.createElement("li");
+    item.dataset.taskId = result.task.task_id;
     const button = document.createElement("button");
     button.type = "button";
     const video = (result.videos || [])[0];
@@ -330,7 +348,7 @@ async function loadRecent() {
     try { prompt = JSON.parse(result.extra.debug_info.request_info).request.prompt; } catch { /* keep empty */ }
     const badge = document.createElement("span");
     badge.className = "badge " + statusWord(result.task.status);
-    badge.textContent = statusWord(result.task.status);
+    badge.textContent = badgeText(result);
     const snippet = document.createElement("span");
     snippet.className = "snippet";
     snippet.textContent = prompt || "(no prompt)";

@@ -208,8 +208,7 @@ def _fallback(move: str) -> tuple[str, str] | None:
 
 
 def _beat_plan(beat: Beat, start: float, end: float, scale: float, strength: float,
-               zoom_so_far: float, depth_so_far: float, rng: np.random.Generator,
-               seconds: float = 4.0) -> BeatPlan:
+               zoom_so_far: float, depth_so_far: float, rng: np.random.Generator) -> BeatPlan:
     m, s, p = beat.move, scale, strength
     sign = -1.0 if m.endswith(("_left", "_up")) else 1.0
     base = BeatPlan(move=m, start=start, end=end)
@@ -252,7 +251,7 @@ def _beat_plan(beat: Beat, start: float, end: float, scale: float, strength: flo
         shake = HANDHELD_SHAKE * s
         return BeatPlan(m, start, end, zoom=_room(drift, (0.0, 0.0), shake), offset=drift,
                         shake=shake, phase=phase,  # type: ignore[arg-type]
-                        seconds=seconds, zoom_span=TRAVEL_ZOOM_SPAN)
+                        zoom_span=TRAVEL_ZOOM_SPAN)
     return base  # static
 
 
@@ -465,7 +464,8 @@ class MotionEngine:
         for beat, (start, end) in zip(beats, beat_windows(len(beats)), strict=True):
             relative_pace = beat.pace / beats[0].pace
             planned = _beat_plan(beat, start, end, relative_pace, strength, zoom_so_far,
-                                 depth_so_far, rng, seconds=float(request.duration))
+                                 depth_so_far, rng)
+            planned = replace(planned, seconds=float(request.duration))  # the clip's, every beat
             zoom_so_far += planned.zoom - planned.zoom_back
             depth_so_far += planned.depth_zoom
             unit.append(planned)
