@@ -45,7 +45,8 @@ class Housekeeping:
         base = settings.public_base_url
 
         def payload(task: Task) -> dict[str, object]:
-            return results.build(task, base, with_webhook=False).model_dump(mode="json")
+            return results.build(task, base, with_webhook=False).model_dump(
+                mode="json", exclude_none=True)  # the hosted body has no nulls
 
         self.dispatcher = Dispatcher(settings, self.store, payload) if settings.webhooks else None
         self.purger = Purger(settings, self.store, blobs)

@@ -119,7 +119,8 @@ def test_a_receiver_failing_twice_gets_exactly_one_accepted_signed_delivery(
     assert payload["task"]["task_id"] == task_id
     assert payload["task"]["status"] == "TASK_STATUS_SUCCEED"
     assert payload["extra"]["seed"] == "7"
-    assert "webhook" not in payload["extra"]  # the hosted body, not our delivery log
+    # As the hosted service sends it: the url, not our delivery log
+    assert payload["extra"]["webhook"] == {"url": receiver.url}
     video = httpx.get(payload["videos"][0]["video_url"], timeout=30)
     assert video.status_code == 200
     with av.open(io.BytesIO(video.content)) as container:
@@ -249,3 +250,53 @@ def test_a_private_receiver_is_refused_unless_the_operator_allows_it(tmp_path: P
     (attempt,) = failed["attempts"]
     assert attempt["status_code"] is None
     assert "private" in attempt["error"]
+
+
+@pytest.mark.parametrize("status", ["TASK_STATUS_SUCCEED", "TASK_STATUS_FAILED"])
+def test_test_mode_sends_the_asked_status_at_once_without_a_render(
+        api_node: Server, status: str) -> None:
+    """The hosted webhook's test mode, on a node with no worker at all: the task ends as
+    it is submitted and its event goes out; SUCCEED carries a playable video of the
+    right size and length (the photo held still), FAILED a reason that says why."""
+    test_mode = {"enabled": True, "return_task_status": status}
+    with Receiver([200]) as receiver, api_node.client() as client:
+        body = {"images": [png_uri(photo("astronaut")[::2, ::2])], "duration": 4,
+                "resolution": "360p",
+                "extra": {"webhook": {"url": receiver.url, "test_mode": test_mode}}}
+        response = client.post(SUBMIT, json=body)
+        assert response.status_code == 200, response.text
+        task_id = response.json()["task_id"]
+        polled = result(client, task_id)
+        assert polled["task"]["status"] == status  # ended at submit: nothing queued
+        webhook_state(client, task_id, "delivered")
+        delivery = receiver.received[-1]
+    verify(secret_of(api_node), delivery)
+    payload = delivery.json()["payload"]
+    assert delivery.json()["event_type"] == "ASYNC_TASK_RESULT"
+    assert payload["task"]["task_id"] == task_id and payload["task"]["status"] == status
+    assert payload["extra"]["webhook"] == {"url": receiver.url, "test_mode": test_mode}
+    if status == "TASK_STATUS_FAILED":
+        assert "test mode" in payload["task"]["reason"] and payload["videos"] == []
+        return
+    assert payload["task"]["reason"] == "" and payload["task"]["progress_percent"] == 100
+    video = httpx.get(payload["videos"][0]["video_url"], timeout=30)
+    assert video.status_code == 200
+    with av.open(io.BytesIO(video.content)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(frames) == 96 and frames[0].shape[:2] == (360, 360)
+    # the photo held still: every frame is the first, to within the encoder's noise
+    assert max(float(abs(f.astype(int) - frames[0].astype(int)).mean()) for f in frames) < 3
+
+
+def test_test_mode_is_checked_like_any_field(api_node: Server) -> None:
+    with api_node.client() as client:
+        for webhook, words in (
+                ({"url": "http://127.0.0.1:9/h", "test_mode": {"enabled": "yes"}},
+                 "test_mode.enabled"),
+                ({"url": "http://127.0.0.1:9/h",
+                  "test_mode": {"enabled": True, "return_task_status": "TASK_STATUS_QUEUED"}},
+                 "return_task_status"),
+                ({"test_mode": {"enabled": True}}, "needs extra.webhook.url")):
+            answer = client.post(SUBMIT, json={"images": [png_uri(photo("astronaut")[::4, ::4])],
+                                               "extra": {"webhook": webhook}})
+            assert_error(answer, 400, "INVALID_REQUEST_BODY", words)

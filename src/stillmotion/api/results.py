@@ -9,6 +9,7 @@ from stillmotion.api.schemas import (
     TaskResult,
     VideoResult,
     WebhookAttempt,
+    WebhookEcho,
     WebhookInfo,
 )
 from stillmotion.blobs import BlobStore
@@ -32,8 +33,9 @@ class ResultBuilder:
 
     def build(self, task: Task, base_url: str, with_webhook: bool = True) -> TaskResult:
         """The hosted body, plus our extensions where they apply. `base_url` roots the
-        signed video URL; `with_webhook=False` leaves the delivery state out (the webhook's
-        own payload, which would otherwise describe itself mid-flight)."""
+        signed video URL; `with_webhook=False` gives extra.webhook as the hosted service
+        sends it in a webhook's own payload (its url), not our delivery state, which would
+        describe the delivery mid-flight."""
         settings = self.settings
         videos: list[VideoResult] = []
         if task.status == SUCCEED and task.output_key:
@@ -42,9 +44,11 @@ class ResultBuilder:
                 video_url=self.blobs.signed_url(task.output_key, ttl, base_url),
                 video_url_ttl=str(ttl)))
         eta, position = self.store.eta_and_position(task)
-        webhook = None
-        if with_webhook and task.request.get("webhook_url"):
-            webhook = _webhook_info(self.outbox.state(task.id))
+        webhook: WebhookInfo | WebhookEcho | None = None
+        if task.request.get("webhook_url"):
+            webhook = (_webhook_info(self.outbox.state(task.id)) if with_webhook else
+                       WebhookEcho(url=task.request["webhook_url"],
+                                   test_mode=task.request.get("test_mode")))
         return TaskResult(
             task=TaskInfo(task_id=task.id, status=STATUS_NAMES[task.status],  # type: ignore[arg-type]
                           reason=task.reason if task.status == FAILED or task.purged else "",

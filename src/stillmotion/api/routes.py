@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from stillmotion import defaults
+from stillmotion.api import test_mode
 from stillmotion.api.auth import require_key
 from stillmotion.api.errors import ApiError, bad_request
 from stillmotion.api.openapi import errors
@@ -46,7 +47,7 @@ from stillmotion.jobs.store import (
 )
 from stillmotion.media.errors import InputError, human_bytes
 from stillmotion.media.fetch import FetchLimits, fetch_image_bytes
-from stillmotion.media.images import ImageInfo, decode_data_uri, inspect_image
+from stillmotion.media.images import ImageInfo, decode_data_uri, decode_rgb, inspect_image
 from stillmotion.media.sizing import output_size
 
 router = APIRouter()
@@ -126,16 +127,23 @@ def _store_task(request: Request, owner: str, body: Img2VideoRequest, data: byte
     webhook_url = body.webhook_url()
     if webhook_url is not None:
         fields["webhook_url"] = webhook_url
+    test_status = body.test_mode_status()
+    if test_status is not None:
+        fields["test_mode"] = {"enabled": True, "return_task_status": test_status}
     store: Store = request.app.state.store
     task_id = store.new_task_id()
     input_key = f"inputs/{task_id}.{info.format}"
     request.app.state.blobs.put_bytes(input_key, data)  # before the row: a task never lacks it
+    frame_count = body.duration * defaults.FPS
+    finished = None if test_status is None else test_mode.finish(
+        test_status, task_id, decode_rgb(data, settings.max_image_pixels), width, height,
+        frame_count, request.app.state.blobs)
     try:
         stored = store.submit(task_id, NewTask(
             owner=owner, request=fields,
             input_key=input_key, image_width=info.width, image_height=info.height,
-            out_width=width, out_height=height, frame_count=body.duration * defaults.FPS,
-            webhook_url=webhook_url),
+            out_width=width, out_height=height, frame_count=frame_count,
+            webhook_url=webhook_url, finished=finished),
             idempotency)
     except (IdempotencyKeyReused, QuotaExceeded):  # nothing committed: the blob is ours
         request.app.state.blobs.delete(input_key)
@@ -195,7 +203,8 @@ async def submit_img2video(request: Request, owner: str = Depends(require_key)) 
         store.check_quotas(owner)  # refuse before fetching and decoding anything
         data = await _image_bytes(request, body.images[0])
         inline = len(data) <= INLINE_IMAGE_BYTES and isinstance(
-            request.app.state.blobs, LocalBlobStore)  # an S3 put is network I/O
+            request.app.state.blobs, LocalBlobStore) and (  # an S3 put is network I/O
+            body.test_mode_status() is None)  # a test-mode video is encoded here
         if inline:
             task_id = _store_task(request, owner, body, data, idempotency)
         else:  # a big photo takes real time to decode: keep the event loop free meanwhile

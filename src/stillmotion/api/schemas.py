@@ -42,6 +42,27 @@ def _invalid(message: str) -> PydanticCustomError:
     return PydanticCustomError("contract", message)
 
 
+TEST_MODE_STATUSES = ("TASK_STATUS_SUCCEED", "TASK_STATUS_FAILED")
+
+
+def _check_test_mode(test_mode: Any, url: Any) -> None:
+    """extra.webhook.test_mode as the hosted webhook document has it: {"enabled": bool,
+    "return_task_status": TASK_STATUS_SUCCEED or TASK_STATUS_FAILED}."""
+    if not isinstance(test_mode, dict):
+        raise _invalid("extra.webhook.test_mode must be an object holding enabled and "
+                       "return_task_status")
+    enabled = test_mode.get("enabled", False)
+    if not isinstance(enabled, bool):
+        raise _invalid(f"extra.webhook.test_mode.enabled must be true or false, got {enabled!r}")
+    status = test_mode.get("return_task_status", TEST_MODE_STATUSES[0])
+    if status not in TEST_MODE_STATUSES:
+        raise _invalid("extra.webhook.test_mode.return_task_status must be "
+                       f"{' or '.join(TEST_MODE_STATUSES)}, got {str(status)[:100]!r}")
+    if enabled and url is None:
+        raise _invalid("extra.webhook.test_mode needs extra.webhook.url: the test event is "
+                       "sent there")
+
+
 def _check_webhook_url(url: Any) -> None:
     """The URL's form only; where it points is checked on every delivery, because what a
     host name resolves to can change after submit."""
@@ -87,8 +108,11 @@ class Img2VideoRequest(BaseModel):
         "auto", description="How much the picture moves.")
     bgm: bool = Field(False, description="Add fitting background music.")
     extra: dict[str, Any] | None = Field(
-        None, description="Extensions: extra.webhook.url, an http(s) URL that receives "
-        '{"event_type": "ASYNC_TASK_RESULT", "payload": <task-result>} when the task ends.',
+        None, description="extra.webhook.url, an http(s) URL that receives "
+        '{"event_type": "ASYNC_TASK_RESULT", "payload": <task-result>} when the task ends; '
+        'extra.webhook.test_mode {"enabled": true, "return_task_status": '
+        '"TASK_STATUS_SUCCEED" or "TASK_STATUS_FAILED"} ends the task at once with that '
+        "status, unrendered, and sends its event, to test a receiver.",
         json_schema_extra={"examples": [{"webhook": {"url": "https://example.com/hook"}}]})
 
     @field_validator("images", mode="before")
@@ -174,12 +198,23 @@ class Img2VideoRequest(BaseModel):
         url = webhook.get("url")
         if url is not None:
             _check_webhook_url(url)
+        test_mode = webhook.get("test_mode")
+        if test_mode is not None:
+            _check_test_mode(test_mode, url)
         return value
 
     def webhook_url(self) -> str | None:
         """extra.webhook.url, already checked; None when the request has none."""
         url = ((self.extra or {}).get("webhook") or {}).get("url")
         return str(url) if url else None
+
+    def test_mode_status(self) -> str | None:
+        """The status the hosted webhook's test mode asks for (TASK_STATUS_SUCCEED or
+        TASK_STATUS_FAILED), already checked; None unless test mode is enabled."""
+        test_mode = ((self.extra or {}).get("webhook") or {}).get("test_mode") or {}
+        if not test_mode.get("enabled"):
+            return None
+        return str(test_mode.get("return_task_status") or TEST_MODE_STATUSES[0])
 
     @model_validator(mode="after")
     def _resolution_fits_duration(self) -> Img2VideoRequest:
@@ -228,6 +263,14 @@ class WebhookAttempt(BaseModel):
                                "when none is planned.")
 
 
+class WebhookEcho(BaseModel):
+    """extra.webhook in a webhook's own payload, as the hosted service sends it: the URL
+    the task was submitted with (and its test mode, when it had one)."""
+
+    url: str
+    test_mode: dict[str, Any] | None = None
+
+
 class WebhookInfo(BaseModel):
     """Our extension: the task's webhook delivery, present only when one was asked for."""
 
@@ -245,8 +288,10 @@ class TaskExtra(BaseModel):
         None, description="Our extension, only while QUEUED: tasks ahead of this one.")
     stage: str | None = Field(
         None, description="Our extension, only while PROCESSING: what the render is doing.")
-    webhook: WebhookInfo | None = Field(
-        None, description="Our extension, only with extra.webhook.url: delivery and attempts.")
+    webhook: WebhookInfo | WebhookEcho | None = Field(
+        None, description="Only with extra.webhook.url: in a poll, the delivery and its "
+        "attempts (our extension); in the webhook's own payload, the url (as the hosted "
+        "service sends it).")
 
     @model_serializer(mode="wrap")
     def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

@@ -156,6 +156,17 @@ class NewTask:
     out_height: int
     frame_count: int
     webhook_url: str | None = None  # extra.webhook.url: an outbox row is made with the task
+    finished: Finished | None = None  # the webhook's test mode: ended at submit, never rendered
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A task that ends as it is submitted (the hosted webhook's test mode): its status,
+    reason and, for SUCCEED, its video, already in the blob store."""
+
+    status: str  # SUCCEED or FAILED
+    reason: str = ""
+    output_key: str | None = None
 
 
 def new_webhook_id() -> str:
@@ -243,8 +254,9 @@ class Store:
         so exactly one transaction commits and the others read its row.
         """
         submitted = now_ms()
+        done = new.finished
         row = dict(
-            id=task_id, owner=new.owner, status=QUEUED,
+            id=task_id, owner=new.owner, status=QUEUED if done is None else done.status,
             request=json.dumps(new.request, sort_keys=True), plan=None,
             input_key=new.input_key, image_width=new.image_width,
             image_height=new.image_height, out_width=new.out_width,
@@ -254,6 +266,9 @@ class Store:
             render_ms=None, output_key=None, claim_token=None, worker=None,
             lease_expires_ms=None,
         )
+        if done is not None:
+            row.update(progress=100 if done.status == SUCCEED else 0, reason=done.reason,
+                       execute_ms=submitted, complete_ms=submitted, output_key=done.output_key)
         outbox = None if new.webhook_url is None else dict(
             id=new_webhook_id(), task_id=task_id, owner=new.owner, url=new.webhook_url,
             state="pending", attempts=0, max_attempts=self.settings.webhook_max_attempts,
@@ -272,7 +287,8 @@ class Store:
             # time, so concurrent submits see each other and the limits hold exactly; an
             # excess raises and rolls this task back.
             self._enforce_quotas(conn, new.owner, submitted, counting_new=True)
-            self._notify(conn)
+            if done is None:  # a task born finished has nothing for a worker to do
+                self._notify(conn)
 
         if idempotency is None:
             with self.engine.begin() as conn:
