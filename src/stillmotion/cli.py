@@ -291,12 +291,8 @@ def generate(
                                    help="Print the plan and stop: no video is rendered."),
 ) -> None:
     """Render a video locally through the same pipeline as the service, without a server."""
-    import secrets
-
-    from stillmotion import defaults
     from stillmotion.api.schemas import Img2VideoRequest
     from stillmotion.engines import load_engine
-    from stillmotion.engines.base import RenderRequest
     from stillmotion.media.images import inspect_image
     from stillmotion.pipeline import EncoderOptions, render_to_file
 
@@ -306,11 +302,8 @@ def generate(
     data = image.read_bytes()
     settings = Settings()
     info = inspect_image(data, settings.max_image_pixels)
-    used_seed = seed if seed >= 0 else secrets.randbelow(defaults.MAX_SEED + 1)
-    request = RenderRequest.from_fields(
-        {"prompt": prompt, "duration": duration, "resolution": body.resolved_resolution(),
-         "movement_amplitude": amplitude, "seed": used_seed, "bgm": bgm},
-        info.width, info.height)
+    request = body.resolve(info.width, info.height).render  # as a submit is resolved
+    used_seed = request.seed
     if plan_only:
         from stillmotion.media.images import decode_rgb
         from stillmotion.pipeline import music_plan, plan_record

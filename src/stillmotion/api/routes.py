@@ -8,7 +8,6 @@ import binascii
 import hashlib
 import json
 import logging
-import secrets
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -48,7 +47,6 @@ from stillmotion.jobs.store import (
 from stillmotion.media.errors import InputError, human_bytes
 from stillmotion.media.fetch import FetchLimits, fetch_image_bytes
 from stillmotion.media.images import ImageInfo, decode_data_uri, decode_rgb, inspect_image
-from stillmotion.media.sizing import output_size
 
 router = APIRouter()
 log = logging.getLogger("stillmotion.api")
@@ -117,33 +115,23 @@ def _store_task(request: Request, owner: str, body: Img2VideoRequest, data: byte
     """
     settings: Settings = request.app.state.settings
     info: ImageInfo = inspect_image(data, settings.max_image_pixels)
-    seed = body.seed if body.seed is not None and body.seed >= 0 else secrets.randbelow(
-        defaults.MAX_SEED + 1)
-    resolution = body.resolved_resolution()
-    width, height = output_size(info.width, info.height, resolution)
-    fields: dict[str, Any] = {
-        "prompt": body.prompt, "duration": body.duration, "resolution": resolution,
-        "movement_amplitude": body.movement_amplitude, "seed": seed, "bgm": body.bgm}
-    webhook_url = body.webhook_url()
-    if webhook_url is not None:
-        fields["webhook_url"] = webhook_url
+    resolved = body.resolve(info.width, info.height)
+    width, height = resolved.render.size
+    frame_count = resolved.render.frame_count
     test_status = body.test_mode_status()
-    if test_status is not None:
-        fields["test_mode"] = {"enabled": True, "return_task_status": test_status}
     store: Store = request.app.state.store
     task_id = store.new_task_id()
     input_key = f"inputs/{task_id}.{info.format}"
     request.app.state.blobs.put_bytes(input_key, data)  # before the row: a task never lacks it
-    frame_count = body.duration * defaults.FPS
     finished = None if test_status is None else test_mode.finish(
         test_status, task_id, decode_rgb(data, settings.max_image_pixels), width, height,
         frame_count, request.app.state.blobs)
     try:
         stored = store.submit(task_id, NewTask(
-            owner=owner, request=fields,
+            owner=owner, request=resolved.fields,
             input_key=input_key, image_width=info.width, image_height=info.height,
             out_width=width, out_height=height, frame_count=frame_count,
-            webhook_url=webhook_url, finished=finished),
+            webhook_url=body.webhook_url(), finished=finished),
             idempotency)
     except (IdempotencyKeyReused, QuotaExceeded):  # nothing committed: the blob is ours
         request.app.state.blobs.delete(input_key)

@@ -7,6 +7,8 @@ Strict types throughout: "4" is not 4 and 1 is not true, as on the hosted servic
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -22,6 +24,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from stillmotion import defaults
+from stillmotion.engines.base import RenderRequest
 
 
 def describe_validation_error(errors: list[Any]) -> str:
@@ -226,6 +229,34 @@ class Img2VideoRequest(BaseModel):
 
     def resolved_resolution(self) -> str:
         return self.resolution or defaults.DEFAULT_RESOLUTION_BY_DURATION[self.duration]
+
+    def resolve(self, image_width: int, image_height: int) -> ResolvedRequest:
+        """The request with every default and the seed filled in, once: what the task
+        stores, and what an engine renders from (size and frame count included). The API
+        and `stillmotion generate` both come through here, so a new field is added once."""
+        seed = self.seed if self.seed is not None and self.seed >= 0 else secrets.randbelow(
+            defaults.MAX_SEED + 1)
+        fields: dict[str, Any] = {
+            "prompt": self.prompt, "duration": self.duration,
+            "resolution": self.resolved_resolution(),
+            "movement_amplitude": self.movement_amplitude, "seed": seed, "bgm": self.bgm}
+        webhook_url = self.webhook_url()
+        if webhook_url is not None:
+            fields["webhook_url"] = webhook_url
+        test_status = self.test_mode_status()
+        if test_status is not None:
+            fields["test_mode"] = {"enabled": True, "return_task_status": test_status}
+        return ResolvedRequest(fields, RenderRequest.from_fields(fields, image_width,
+                                                                 image_height))
+
+
+@dataclass(frozen=True)
+class ResolvedRequest:
+    """A submit resolved (Img2VideoRequest.resolve): the task's stored fields, and the
+    engine's request built from them."""
+
+    fields: dict[str, Any]
+    render: RenderRequest
 
 
 class SubmitResponse(BaseModel):

@@ -13,6 +13,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from stillmotion import defaults
+from stillmotion.media.sizing import output_size
+
 
 @dataclass(frozen=True)
 class RenderRequest:
@@ -36,6 +39,16 @@ class RenderRequest:
             resolution=str(fields["resolution"]),
             movement_amplitude=str(fields["movement_amplitude"]), seed=int(fields["seed"]),
             bgm=bool(fields["bgm"]), image_width=image_width, image_height=image_height)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """The video's (width, height): the photo's aspect at the resolution's short side,
+        both even (media.sizing.output_size), the one rule every engine and the API use."""
+        return output_size(self.image_width, self.image_height, self.resolution)
+
+    @property
+    def frame_count(self) -> int:
+        return self.duration * defaults.FPS
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import numpy as np
 import PIL.Image
 import torch
 
+from stillmotion import defaults
 from stillmotion.config import Settings
 from stillmotion.engines.base import EngineFailure, Plan, RenderControl, RenderRequest
 from stillmotion.engines.diffusers.conform import conform
@@ -33,12 +34,10 @@ from stillmotion.engines.diffusers.plan import DiffusersPlan
 from stillmotion.engines.diffusers.prompting import camera_moves, enrich, negative
 from stillmotion.engines.diffusers.sizing import native_shape
 from stillmotion.media.resize import resize_to
-from stillmotion.media.sizing import output_size
 from stillmotion.reading import read_prompt, resolve_amplitude
 
 log = logging.getLogger("stillmotion.diffusers")
 
-OUTPUT_FPS = 24
 # Of the up-front work, the denoising steps; the VAE decode is the rest.
 DENOISE_SHARE = 0.9
 
@@ -57,8 +56,7 @@ class DiffusersEngine:
     def plan(self, request: RenderRequest, image: np.ndarray) -> DiffusersPlan:
         loaded = self.loaded
         adapter, profile, pipe = loaded.adapter, loaded.profile, loaded.pipe
-        width, height = output_size(request.image_width, request.image_height,
-                                    request.resolution)
+        width, height = request.size
         shape = native_shape(
             width, height, request.duration, max_area=profile.max_area,
             multiple=adapter.spatial_multiple(pipe), fps=profile.fps,
@@ -68,8 +66,8 @@ class DiffusersEngine:
         amplitude = resolve_amplitude(request.movement_amplitude, reading)
         prompt = enrich(request.prompt, reading, amplitude) if adapter.prompt_driven else ""
         return DiffusersPlan(
-            engine=self.name, width=width, height=height, fps=OUTPUT_FPS,
-            frame_count=request.duration * OUTPUT_FPS, seed=request.seed,
+            engine=self.name, width=width, height=height, fps=defaults.FPS,
+            frame_count=request.frame_count, seed=request.seed,
             family=adapter.family, model=loaded.model_name, native_width=shape.width,
             native_height=shape.height, native_frames=shape.frames,
             native_fps=round(shape.fps, 3), steps=profile.steps, guidance=profile.guidance,

@@ -24,7 +24,6 @@ from stillmotion.engines.motion.living import STYLES, LocalMotion
 from stillmotion.engines.motion.projection import MotionProbe
 from stillmotion.engines.motion.render import FrameRenderer
 from stillmotion.engines.motion.scene import Analysis, analyse
-from stillmotion.media.sizing import output_size
 from stillmotion.reading import Beat, Reading, read_prompt, resolve_amplitude
 
 # movement_amplitude has a measured meaning: the mean on-screen speed of the shot, in
@@ -469,8 +468,8 @@ class MotionEngine:
             zoom_so_far += planned.zoom - planned.zoom_back
             depth_so_far += planned.depth_zoom
             unit.append(planned)
-        width, height = output_size(request.image_width, request.image_height, request.resolution)
-        frame_count = request.duration * defaults.FPS
+        width, height = request.size
+        frame_count = request.frame_count
 
         def probe(columns: int) -> MotionProbe:
             return MotionProbe((width, height), analysis.depth, anchor, columns=columns,
