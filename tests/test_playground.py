@@ -157,7 +157,11 @@ def test_a_photo_becomes_a_video_that_plays_and_downloads(
     wait_until(page, "document.querySelectorAll('#recent li').length > 0")
     first_card = page.text_content("#recent li") or ""
     assert "SUCCEED" in first_card and "slow push in" in first_card
-    assert page.locator("#recent li video.thumb").count() >= 1
+    # The thumbnail is a small JPEG of the first frame, drawn at once (the list used to
+    # fetch every task's whole video and stay grey for seconds).
+    wait_until(page, "[...document.querySelectorAll('#recent li img.thumb')]"
+                     ".some(img => img.complete && img.naturalWidth > 0)", timeout=10)
+    assert page.locator("#recent li video").count() == 0
 
 
 def test_a_bad_file_shows_the_servers_message_next_to_the_field(

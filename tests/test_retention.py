@@ -25,7 +25,8 @@ def render(client: httpx.Client, **extra: object) -> dict:
 
 def blobs_of(srv: Server, task_id: str) -> list[Path]:
     root = srv.data_dir / "blobs"
-    return sorted([*root.glob(f"inputs/{task_id}.*"), *root.glob(f"outputs/{task_id}/*")])
+    return sorted([*root.glob(f"inputs/{task_id}.*"), *root.glob(f"outputs/{task_id}/*"),
+                   *root.glob(f"thumbnails/{task_id}.*")])
 
 
 def test_purge_removes_expired_blobs_and_nothing_else(tmp_path: Path) -> None:
@@ -37,7 +38,7 @@ def test_purge_removes_expired_blobs_and_nothing_else(tmp_path: Path) -> None:
             time.sleep(10)
             new = render(client)
             new_id = new["task"]["task_id"]
-            assert len(blobs_of(srv, old_id)) == 2 and len(blobs_of(srv, new_id)) == 2
+            assert len(blobs_of(srv, old_id)) == 3 and len(blobs_of(srv, new_id)) == 3
 
             # Cut halfway between the two completions: the old task is past it, the new
             # one is not, even if the command takes seconds to start on a busy machine.
@@ -46,7 +47,7 @@ def test_purge_removes_expired_blobs_and_nothing_else(tmp_path: Path) -> None:
             purged = cli(srv.data_dir, "purge", "--older-than", f"{age_s:.3f}s")
             assert "of 1 task(s)" in purged.stdout, purged.stdout
             assert blobs_of(srv, old_id) == []
-            assert len(blobs_of(srv, new_id)) == 2  # younger than the cut: kept
+            assert len(blobs_of(srv, new_id)) == 3  # younger than the cut: kept
 
             gone = client.get(RESULT, params={"task_id": old_id}).json()
             assert gone["task"]["status"] == "TASK_STATUS_SUCCEED"

@@ -16,6 +16,7 @@ from stillmotion.blobs import BlobStore
 from stillmotion.config import Settings
 from stillmotion.jobs.store import FAILED, PROCESSING, QUEUED, SUCCEED, Store, Task
 from stillmotion.jobs.webhooks import Outbox, WebhookState
+from stillmotion.media import thumbnail
 from stillmotion.pipeline import stage_of
 
 STATUS_NAMES = {QUEUED: "TASK_STATUS_QUEUED", PROCESSING: "TASK_STATUS_PROCESSING",
@@ -38,11 +39,13 @@ class ResultBuilder:
         describe the delivery mid-flight."""
         settings = self.settings
         videos: list[VideoResult] = []
+        thumbnail_url = None
         if task.status == SUCCEED and task.output_key:
             ttl = settings.video_url_ttl_s
             videos.append(VideoResult(
                 video_url=self.blobs.signed_url(task.output_key, ttl, base_url),
                 video_url_ttl=str(ttl)))
+            thumbnail_url = self.blobs.signed_url(thumbnail.key_for(task.id), ttl, base_url)
         eta, position = self.store.eta_and_position(task)
         webhook: WebhookInfo | WebhookEcho | None = None
         if task.request.get("webhook_url"):
@@ -61,7 +64,7 @@ class ResultBuilder:
                     complete_time_ms=str(task.complete_ms or 0)),
                 queue_position=position,
                 stage=stage_of(task.progress) if task.status == PROCESSING else None,
-                webhook=webhook),
+                webhook=webhook, thumbnail_url=thumbnail_url),
             videos=videos,
         )
 

@@ -310,8 +310,9 @@ async def task_events(request: Request, owner: str = Depends(require_key),
         last_sent = time.monotonic()
         while True:
             body = _task_result(request, current)
-            # The signed URL is minted afresh on every read: compare without it.
-            seen = body.model_dump(exclude={"videos"}) | {"videos": len(body.videos)}
+            # Signed URLs are minted afresh on every read: compare without them.
+            seen = body.model_dump(exclude={"videos": True, "extra": {"thumbnail_url"}}) | {
+                "videos": len(body.videos)}
             if seen != last:
                 yield f"data: {body.model_dump_json()}\n\n"
                 last, last_sent = seen, time.monotonic()

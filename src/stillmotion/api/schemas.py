@@ -323,12 +323,15 @@ class TaskExtra(BaseModel):
         None, description="Only with extra.webhook.url: in a poll, the delivery and its "
         "attempts (our extension); in the webhook's own payload, the url (as the hosted "
         "service sends it).")
+    thumbnail_url: str | None = Field(
+        None, description="Our extension, only once SUCCEED: the video's first frame as a "
+        "small JPEG (signed, expiring like video_url), for lists of tasks.")
 
     @model_serializer(mode="wrap")
     def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         """Extensions appear only when they apply, so the hosted fields stay as they were."""
         data: dict[str, Any] = handler(self)
-        for name in ("queue_position", "stage", "webhook"):
+        for name in ("queue_position", "stage", "webhook", "thumbnail_url"):
             if data.get(name) is None:
                 data.pop(name, None)
         return data

@@ -19,6 +19,7 @@ import numpy as np
 from stillmotion import defaults
 from stillmotion.blobs.base import BlobStore
 from stillmotion.jobs.store import FAILED, SUCCEED, Finished
+from stillmotion.media import thumbnail
 from stillmotion.media.encoder import Mp4Writer, to_yuv
 from stillmotion.media.resize import resize_to
 
@@ -39,5 +40,7 @@ def finish(status: str, task_id: str, photo: np.ndarray, width: int, height: int
         with Mp4Writer(path, width, height, defaults.FPS) as writer:
             for _ in range(frame_count):
                 writer.write(frame)
+        # The thumbnail first: a local blob store moves the file it is given.
+        blobs.put_bytes(thumbnail.key_for(task_id), thumbnail.first_frame_jpeg(path))
         blobs.put_file(key, path)
     return Finished(SUCCEED, output_key=key)

@@ -20,6 +20,7 @@ from stillmotion.blobs import BlobStore
 from stillmotion.config import Settings
 from stillmotion.jobs.database import now_ms
 from stillmotion.jobs.store import Store
+from stillmotion.media import thumbnail
 
 log = logging.getLogger("stillmotion.retention")
 DAY_MS = 86_400_000
@@ -53,6 +54,7 @@ def purge(store: Store, blobs: BlobStore, blob_age_ms: int, row_age_ms: int,
         for task in batch:
             seen.add(task.id)
             blobs.delete(task.input_key)
+            blobs.delete(thumbnail.key_for(task.id))
             blobs.delete_prefix(f"outputs/{task.id}")
             purged += store.mark_purged(task, reason)
     return PurgeReport(purged, store.delete_rows(now - row_age_ms))

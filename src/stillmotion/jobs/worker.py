@@ -28,6 +28,7 @@ from stillmotion.engines.base import EngineFailure, RenderStopped
 from stillmotion.jobs.store import Claim, LeaseLost, Store, TaskCancelled
 from stillmotion.jobs.wakeup import Wakeup
 from stillmotion.logs import bind_task
+from stillmotion.media import thumbnail
 from stillmotion.media.errors import InputError
 from stillmotion.music import preload as preload_music
 from stillmotion.pipeline import UPLOAD_AT, EncoderOptions, render_to_file
@@ -228,6 +229,9 @@ class Worker:
                     raise RenderStopped("the render was stopped")
                 progress(UPLOAD_AT)
                 key = f"outputs/{task.id}/{claim.token}.mp4"  # per attempt: no attempt
+                # The thumbnail first: a local blob store moves the file it is given.
+                self.blobs.put_bytes(thumbnail.key_for(task.id),  # for lists of tasks
+                                     thumbnail.first_frame_jpeg(scratch))
                 self.blobs.put_file(key, scratch)           # can overwrite another's file
                 self._publish(claim, key)
                 log.info("task %s: succeeded", task.id)

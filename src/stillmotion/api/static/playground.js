@@ -333,12 +333,17 @@ async function loadRecent() {
     button.type = "button";
     const video = (result.videos || [])[0];
     let thumb;
-    if (video) {  // the first frame is the photo: the video itself is the thumbnail
-      thumb = document.createElement("video");
-      thumb.src = video.video_url + "#t=0.001";
-      thumb.preload = "metadata";
-      thumb.muted = true;
-      thumb.setAttribute("aria-hidden", "true");
+    if (video && result.extra.thumbnail_url) {  // the first frame, a small JPEG
+      thumb = document.createElement("img");
+      thumb.src = result.extra.thumbnail_url;
+      thumb.alt = "";
+      thumb.loading = "lazy";
+      thumb.addEventListener("error", () => {  // a task older than thumbnails: its status
+        const word = document.createElement("div");
+        word.className = "thumb";
+        word.textContent = statusWord(result.task.status).toLowerCase();
+        thumb.replaceWith(word);
+      });
     } else {
       thumb = document.createElement("div");
       thumb.textContent = statusWord(result.task.status).toLowerCase();
