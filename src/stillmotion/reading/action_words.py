@@ -86,7 +86,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "listens": (_v("listen"),),
     "gestures": (_v("gesture"),),
     "waves": (rf"{_v('wave')}(?= (?:at|to|hello|goodbye|from|back|her|his))",
-              rf"{_v('wave')}$"),
+              rf"(?<=[a-z] ){_v('wave')}(?=\s*$)"),  # "the driver waves", not "waves"
     "opens eyes": (rf"{_v('open')} {_POSS} eyes",),
     "closes eyes": (rf"{_v('close')} {_POSS} eyes",),
     "walks": (_v("walk", "stroll", "trot", "waddle", "wander", "march", "hurry", "step",
@@ -182,7 +182,8 @@ STUFF = frozenset((
     "flames", "flame", "bubbles", "fireflies", "stars", "sand", "grass", "wheat", "branches",
     "trees", "tree", "curtains", "curtain", "scarf", "dress", "veil", "tutu", "coat",
     "jacket", "shadows", "reflections", "ripples", "plants", "flowers", "feathers", "net",
-    "ink", "sweat", "tears", "evening", "night", "darkness", "vapor", "wind", "breeze",
+    "ink", "sweat", "tears", "ocean", "sea", "lake", "evening", "night", "darkness", "vapor",
+    "wind", "breeze",
     "chest", "side", "chimney", "chimneys", "robe", "shirts", "shirt", "cape", "cloak",
     "waterfalls", "fountain", "ears", "tail", "wings", "haze", "spark", "drops", "droplets",
     "bokeh", "lights", "river", "stream", "waterfall", "tide", "tether", "balloon", "kites",

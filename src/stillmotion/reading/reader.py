@@ -179,7 +179,15 @@ def _actor_before(text: str, start: int, position: int) -> str | None:
     """Who acts at `position`, from the nearest actor word before it in its piece:
     "camera" (camera words, camera language), "subject" (any other content word), or
     None when the piece names nobody before it."""
-    for word in reversed(_WORD.findall(text[start:position])):
+    words = _WORD.findall(text[start:position])
+    for at in range(len(words) - 1, -1, -1):
+        word = words[at]
+        before = words[at - 1] if at else ""
+        after = words[at + 1] if at + 1 < len(words) else ""
+        if (word in camera_words.TECHNICAL
+                and (before in camera_words.MOVE_COMPOUND_BEFORE.get(word, ())
+                     or after in camera_words.MOVE_COMPOUND_AFTER.get(word, ()))):
+            return "subject"  # "a fire truck drives past": the truck, not a camera move
         if word in camera_words.CAMERA_AGENTS or word in camera_words.TECHNICAL:
             return "camera"
         if word in _PRONOUNS:
