@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from stillmotion.client import (
@@ -31,7 +32,7 @@ from stillmotion.client import (
 )
 from stillmotion.client.images import image_field
 from tests.client.conftest import b64, new_key
-from tests.conftest import Server, decode_video, encode, free_port, photo
+from tests.conftest import Server, decode_video, encode, free_port, photo, png_uri
 
 CANCELLED = "cancelled by the user"
 
@@ -141,12 +142,19 @@ def test_bad_key_is_an_auth_error(api_only_server: Server) -> None:
     assert isinstance(bad.value, ApiError) and bad.value.message
 
 
-def test_a_bad_field_is_the_servers_400(queued: Client) -> None:
+def test_a_bad_field_is_the_servers_400_before_the_upload(queued: Client) -> None:
+    """The client checks a submit with the API's own model: the same 400, word for word,
+    without sending the photo."""
     with pytest.raises(BadRequest) as bad:
         queued.submit(encode(photo("astronaut"), "PNG"), duration=6)
     assert (bad.value.code, bad.value.reason) == (400, "INVALID_REQUEST_BODY")
     assert "duration must be 4 or 8" in bad.value.message
     assert bad.value.metadata == {}
+    body = {"images": [png_uri(photo("astronaut"))], "duration": 6}
+    with httpx.Client(base_url=queued.base_url, timeout=30,
+                      headers={"Authorization": f"Bearer {queued.config.api_key}"}) as raw:
+        assert raw.post("/v3/async/vidu-2.0-img2video", json=body).json()["message"] \
+            == bad.value.message
     with pytest.raises(BadRequest, match="resolution"):
         queued.submit(encode(photo("astronaut"), "PNG"), duration=8, resolution="1080p")
 

@@ -74,7 +74,23 @@ def submit_request(image: ImageInput, *, prompt: str | None, duration: int | Non
     body.update({name: value for name, value in fields.items() if value is not None})
     if webhook_url is not None:
         body["extra"] = {"webhook": {"url": webhook_url}}
+    check_submit(body)
     return body, {"Idempotency-Key": idempotency_key or f"sm-client-{uuid.uuid4()}"}
+
+
+def check_submit(body: dict[str, Any]) -> None:
+    """Check a submit body by the contract's own model, the one the API validates with,
+    so a wrong field fails here with the very 400 the server would answer (and costs no
+    upload of the photo)."""
+    from pydantic import ValidationError
+
+    from stillmotion.api.schemas import Img2VideoRequest, describe_validation_error
+
+    try:
+        Img2VideoRequest.model_validate(body)
+    except ValidationError as exc:
+        raise BadRequest(400, "INVALID_REQUEST_BODY",
+                         describe_validation_error(exc.errors())) from None
 
 
 def list_params(status: str | None, limit: int | None, cursor: str | None) -> dict[str, str]:
