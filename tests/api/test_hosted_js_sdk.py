@@ -22,9 +22,13 @@ SCRIPT = Path(__file__).resolve().parent.parent / "support" / "js" / "hosted_sdk
 # Installed once into the checkout (git-ignored), like .venv: reruns reuse it.
 MODULES = Path(__file__).resolve().parent.parent.parent / ".js-sdk"
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("node") is None or shutil.which("npm") is None,
-    reason="Node.js and npm are not installed (scripts/test installs Debian's as root)")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None,
+                       reason="Node.js and npm are not installed (scripts/test installs "
+                       "Debian's as root)"),
+    # HTTP between the SDK and the API: the embedded deployment is enough (the store's two
+    # kinds are covered everywhere else).
+    pytest.mark.parametrize("backend", ["sqlite+files"], indirect=True)]
 
 
 @pytest.fixture(scope="module")
