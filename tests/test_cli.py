@@ -132,3 +132,14 @@ def test_a_plain_opencv_over_the_contrib_build_is_named_at_start(tmp_path: Path)
         assert len(lines) == 1 and "lacks its contrib modules (saliency)" in lines[0], lines
         assert "pip install opencv-contrib-python-headless" in lines[0]
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_the_data_directory_is_private(tmp_path: Path) -> None:
+    """It holds the database (webhook secrets in it), the signing secret, every photo and
+    video: other local users may not read it, whatever umask the operator has."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)  # made by someone else, readable by all
+    cli(data, "keys", "create", "ops")
+    assert data.stat().st_mode & 0o777 == 0o700
+    database = data / "stillmotion.db"
+    assert database.stat().st_mode & 0o077 == 0, oct(database.stat().st_mode)

@@ -271,8 +271,9 @@ def test_two_api_nodes_three_workers_survive_random_sigkills(tmp_path: Path) -> 
         blobs = blob_files(tmp_path)
         published = {r["output_key"] for r in rows.values()}
         inputs = {r["input_key"] for r in rows.values()}
-        assert published <= blobs and inputs <= blobs
-        zombies = blobs - published - inputs
+        thumbnails = {f"thumbnails/{task_id}.jpg" for task_id in rows}
+        assert published <= blobs and inputs <= blobs and thumbnails <= blobs
+        zombies = blobs - published - inputs - thumbnails
         assert zombies == set(), zombies
         # Scratch space: a SIGKILLed worker cannot unlink its scratch MP4 (its `finally`
         # never runs), so at most one partial scratch file per kill stays in data_dir/tmp;
@@ -343,7 +344,8 @@ def test_frozen_worker_cannot_overwrite_the_attempt_that_replaced_it(tmp_path: P
         time.sleep(3)  # a few more heartbeat intervals: anything it still wrote would show
         assert task_rows(url, [task_id])[task_id] == won
         assert frozen.poll() is None, "the resumed worker died"
-        assert blob_files(tmp_path) == {won["input_key"], won["output_key"]}
+        assert blob_files(tmp_path) == {won["input_key"], won["output_key"],
+                                        f"thumbnails/{task_id}.jpg"}
         assert list((tmp_path / "tmp").iterdir()) == []  # its scratch file went too
         assert download_frames(client, task_id) == 96
         # And it works again: with the other worker frozen, it renders the next task.

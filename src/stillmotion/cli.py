@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import sys
 from collections.abc import Callable
@@ -65,6 +66,9 @@ def one_line_errors(command: F) -> F:
 
 
 def settings_for(data_dir: Path | None, **overrides: Any) -> Settings:
+    """The settings of a command that works on the data directory (serve, worker, keys,
+    migrate, purge): what it creates there is private to its user (umask 077)."""
+    os.umask(0o077)
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["data_dir"] = data_dir

@@ -152,8 +152,13 @@ class Settings(BaseSettings):
         return self.data_dir / "tmp"
 
     def ensure_dirs(self) -> None:
+        """The data directory and its parts, private to the service's user: it holds the
+        database (webhook secrets among it), the URL-signing secret and every photo and
+        video, so other local users may not even list it (0700, whatever made it)."""
         for d in (self.data_dir, self.blob_dir, self.tmp_dir):
-            d.mkdir(parents=True, exist_ok=True)
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.data_dir.stat().st_uid == os.getuid():
+            self.data_dir.chmod(0o700)
 
     def secret(self) -> bytes:
         """The URL-signing secret: configured, or generated once and kept in data_dir.

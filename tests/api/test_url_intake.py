@@ -380,6 +380,10 @@ def test_fetch_refuses_urls_that_are_not_http(url):
     "192.0.0.1", "198.18.0.1",
     "::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1",
     "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",
+    # 6to4 and Teredo wrapping private IPv4s (issue 17): 10.0.0.1, 127.0.0.1, 169.254.169.254
+    "2002:0a00:0001::1", "2002:7f00:0001::", "2002:a9fe:a9fe::1",
+    "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo client 10.0.0.1 (bits inverted)
+    "2001:0:a00:1:8000:63bf:3fff:fdd2",  # Teredo server 10.0.0.1
 ])
 def test_is_forbidden_address_refuses_local_and_special_addresses(address):
     assert is_forbidden_address(ipaddress.ip_address(address)) is True
@@ -387,6 +391,6 @@ def test_is_forbidden_address_refuses_local_and_special_addresses(address):
 
 @pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "93.184.216.34", "172.32.0.1",
                                      "2606:4700:4700::1111", "2001:4860:4860::8888",
-                                     "::ffff:8.8.8.8"])
+                                     "::ffff:8.8.8.8", "2002:0808:0808::1"])
 def test_is_forbidden_address_allows_public_addresses(address):
     assert is_forbidden_address(ipaddress.ip_address(address)) is False

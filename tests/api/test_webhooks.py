@@ -270,6 +270,11 @@ def test_test_mode_sends_the_asked_status_at_once_without_a_render(
         assert polled["task"]["status"] == status  # ended at submit: nothing queued
         webhook_state(client, task_id, "delivered")
         delivery = receiver.received[-1]
+        # A task that succeeded unrendered says nothing of render times: a queued task's
+        # ETA, estimated from them, is still answered.
+        queued = result(client, submit(client, None))
+        assert queued["task"]["status"] == "TASK_STATUS_QUEUED" and queued["task"]["eta"] > 0
+        cancel(client, queued["task"]["task_id"])
     verify(secret_of(api_node), delivery)
     payload = delivery.json()["payload"]
     assert delivery.json()["event_type"] == "ASYNC_TASK_RESULT"

@@ -9,17 +9,19 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from stillmotion.api.schemas import describe_validation_error
 from stillmotion.blobs import StorageUnavailable
 from stillmotion.logs import REQUEST_ID_HEADER, request_id_of, request_id_var
 
 log = logging.getLogger("stillmotion.api")
+CLIENT_CLOSED_REQUEST = 499
 
 _REASON_BY_STATUS = {
     400: "INVALID_REQUEST_BODY", 401: "FAILED_TO_AUTH", 403: "FORBIDDEN", 404: "NOT_FOUND",
@@ -80,6 +82,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return envelope(503, "SERVICE_UNAVAILABLE",
                         "the task store is unavailable; retry shortly",
                         headers={"Retry-After": "5"})
+
+    # The client hung up mid-request (mid-upload, say): nobody reads the answer, and it is
+    # the client's doing, so it is logged as such and answered 499 (nginx's "client closed
+    # request"), never a 500 that error-rate alerts would count.
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, _exc: ClientDisconnect) -> Response:
+        log.info("client closed %s %s before it was answered", request.method, request.url.path)
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
 
     @app.exception_handler(StorageUnavailable)
     async def _storage_down(request: Request, exc: StorageUnavailable) -> JSONResponse:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import MalformedRangeHeader, RangeNotSatisfiable
 
 from stillmotion import defaults
 from stillmotion.api import test_mode
@@ -31,6 +32,7 @@ from stillmotion.api.schemas import (
     SubmitResponse,
     TaskList,
     TaskResult,
+    shown,
 )
 from stillmotion.blobs import BlobStore, LocalBlobStore
 from stillmotion.config import Settings
@@ -162,7 +164,7 @@ def _idempotency(request: Request, raw: dict[str, Any]) -> Idempotency | None:
 
 def _key_reused(key: str) -> ApiError:
     return ApiError(409, "IDEMPOTENCY_KEY_REUSED",
-                    f"the Idempotency-Key {key!r} was already used with a different request "
+                    f"the Idempotency-Key {shown(key)} was already used with a different request "
                     "body in the last 24 hours; use a new key for a new request")
 
 
@@ -246,7 +248,7 @@ def _decode_cursor(cursor: str) -> tuple[int, str]:
         raise bad_request("cursor is not a cursor this API returned (use next_cursor "
                           "from the previous page)") from None
     if not (isinstance(submit_ms, int) and not isinstance(submit_ms, bool)
-            and isinstance(task_id, str)):
+            and 0 <= submit_ms < 2**63 and isinstance(task_id, str)):  # a BIGINT's range
         raise bad_request("cursor is not a cursor this API returned (use next_cursor "
                           "from the previous page)")
     return submit_ms, task_id
@@ -268,12 +270,12 @@ def list_tasks(
         wanted = _STATUS_BY_NAME.get(status.strip())
         if wanted is None:
             raise bad_request(f"status must be one of {', '.join(_STATUS_BY_NAME)}, "
-                              f"got {status!r}")
+                              f"got {shown(status)}")
     text = limit.strip()
-    if not (text.isascii() and text.isdigit()) or not (
+    if not (len(text) <= 4 and text.isascii() and text.isdigit()) or not (
             1 <= int(text) <= defaults.LIST_LIMIT_MAX):
         raise bad_request(f"limit must be an integer from 1 to {defaults.LIST_LIMIT_MAX}, "
-                          f"got {limit!r}")
+                          f"got {shown(limit)}")
     size = int(text)
     after = _decode_cursor(cursor.strip()) if cursor.strip() else None
     store: Store = request.app.state.store
@@ -340,7 +342,7 @@ async def task_events(request: Request, owner: str = Depends(require_key),
 
 
 def _not_found(task_id: str) -> ApiError:
-    return ApiError(404, "TASK_NOT_FOUND", f"no task {task_id!r} for this API key")
+    return ApiError(404, "TASK_NOT_FOUND", f"no task {shown(task_id)} for this API key")
 
 
 @router.post("/v3/async/task-cancel", response_model=TaskResult,
@@ -361,7 +363,7 @@ async def task_cancel(request: Request, owner: str = Depends(require_key)) -> Ta
     except TaskFinished as exc:
         status = STATUS_NAMES[exc.task.status].removeprefix("TASK_STATUS_")
         raise ApiError(409, "TASK_ALREADY_FINISHED",
-                       f"task {body.task_id!r} has already finished ({status}); "
+                       f"task {shown(body.task_id)} has already finished ({status}); "
                        "only a queued or running task can be cancelled") from None
     if task is None:
         raise _not_found(body.task_id)
@@ -390,15 +392,16 @@ async def webhook_redeliver(request: Request, owner: str = Depends(require_key))
         raise _not_found(body.task_id)
     if task.status not in FINAL:
         raise ApiError(409, "TASK_NOT_FINISHED",
-                       f"task {body.task_id!r} has not finished yet; its webhook is sent "
+                       f"task {shown(body.task_id)} has not finished yet; its webhook is sent "
                        "when it ends")
     builder: ResultBuilder = request.app.state.results
     if not await run_in_threadpool(builder.outbox.redeliver, task.id, owner):
-        raise bad_request(f"task {body.task_id!r} was submitted without extra.webhook.url, "
+        raise bad_request(f"task {shown(body.task_id)} was submitted without extra.webhook.url, "
                           "so it has no webhook to send")
     return _task_result(request, task)
 
 
+@router.head("/files/{key:path}", include_in_schema=False)  # size and type before a download
 @router.get("/files/{key:path}", include_in_schema=True, summary="Signed download",
             responses={200: {"content": {"video/mp4": {"schema": {
                 "type": "string", "format": "binary"}}}},
@@ -420,8 +423,28 @@ def download(request: Request, key: str, expires: str = "", signature: str = "")
         raise ApiError(403, "FORBIDDEN", "this download URL is invalid") from None
     if not path.is_file():
         raise ApiError(404, "NOT_FOUND", "the file no longer exists")
-    return FileResponse(path, media_type="video/mp4", filename=path.name,
-                        content_disposition_type="inline")
+    _check_range(request.headers.get("range"), path.stat().st_size)
+    return FileResponse(path, media_type=_MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
+                        filename=path.name, content_disposition_type="inline")
+
+
+_MEDIA_TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg"}
+
+
+def _check_range(header: str | None, size: int) -> None:
+    """A Range the file cannot serve, answered in the contract's envelope (FileResponse
+    would answer it in plain text). Parsed by FileResponse's own parser, so what passes
+    here is exactly what it serves."""
+    if header is None:
+        return
+    try:
+        FileResponse._parse_range_header(header, size)  # noqa: SLF001 - the same rules
+    except MalformedRangeHeader as exc:
+        raise bad_request(f"the Range header is malformed: {exc.content}") from None
+    except RangeNotSatisfiable:
+        raise ApiError(416, "RANGE_NOT_SATISFIABLE", f"the Range header asks for bytes past "
+                       f"the end of the file ({size} bytes)",
+                       headers={"Content-Range": f"bytes */{size}"}) from None
 
 
 @router.get("/healthz", summary="Liveness and store health", responses=errors(503))

@@ -26,6 +26,17 @@ from pydantic_core import PydanticCustomError
 from stillmotion import defaults
 from stillmotion.engines.base import RenderRequest
 
+SHOWN_CHARS = 60  # of a bad value quoted back in an error message
+
+
+def shown(value: Any) -> str:
+    """A value as an error message quotes it: its repr, cut short. A 10 MB bad field must
+    not come back as a 10 MB answer."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[:SHOWN_CHARS]}... ({len(text)} characters)"
+
 
 def describe_validation_error(errors: list[Any]) -> str:
     """The first problem as one sentence; our validators already name field and rule."""
@@ -56,11 +67,12 @@ def _check_test_mode(test_mode: Any, url: Any) -> None:
                        "return_task_status")
     enabled = test_mode.get("enabled", False)
     if not isinstance(enabled, bool):
-        raise _invalid(f"extra.webhook.test_mode.enabled must be true or false, got {enabled!r}")
+        raise _invalid("extra.webhook.test_mode.enabled must be true or false, "
+                       f"got {shown(enabled)}")
     status = test_mode.get("return_task_status", TEST_MODE_STATUSES[0])
     if status not in TEST_MODE_STATUSES:
         raise _invalid("extra.webhook.test_mode.return_task_status must be "
-                       f"{' or '.join(TEST_MODE_STATUSES)}, got {str(status)[:100]!r}")
+                       f"{' or '.join(TEST_MODE_STATUSES)}, got {shown(status)}")
     if enabled and url is None:
         raise _invalid("extra.webhook.test_mode needs extra.webhook.url: the test event is "
                        "sent there")
@@ -81,7 +93,7 @@ def _check_webhook_url(url: Any) -> None:
         raise _invalid("extra.webhook.url is not a valid URL") from None
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise _invalid("extra.webhook.url must be an http(s) URL with a host, "
-                       f"got {url[:100]!r}")
+                       f"got {shown(url)}")
 
 
 def _is_int(value: Any) -> bool:
@@ -147,7 +159,7 @@ class Img2VideoRequest(BaseModel):
         if value is None:
             return 4
         if not _is_int(value) or value not in defaults.DURATIONS:
-            raise _invalid(f"duration must be 4 or 8 (seconds), got {value!r}")
+            raise _invalid(f"duration must be 4 or 8 (seconds), got {shown(value)}")
         return value
 
     @field_validator("seed", mode="before")
@@ -157,7 +169,7 @@ class Img2VideoRequest(BaseModel):
             return None
         if not _is_int(value) or not -1 <= value <= defaults.MAX_SEED:
             raise _invalid(f"seed must be an integer from 0 to {defaults.MAX_SEED} "
-                           f"(or -1 for random), got {value!r}")
+                           f"(or -1 for random), got {shown(value)}")
         return value
 
     @field_validator("resolution", mode="before")
@@ -166,7 +178,7 @@ class Img2VideoRequest(BaseModel):
         if value is None:
             return None
         if value not in ("360p", "720p", "1080p"):
-            raise _invalid(f"resolution must be one of 360p, 720p, 1080p, got {value!r}")
+            raise _invalid(f"resolution must be one of 360p, 720p, 1080p, got {shown(value)}")
         return value
 
     @field_validator("movement_amplitude", mode="before")
@@ -176,7 +188,7 @@ class Img2VideoRequest(BaseModel):
             return "auto"
         if value not in defaults.AMPLITUDES:
             raise _invalid("movement_amplitude must be one of auto, small, medium, large, "
-                           f"got {value!r}")
+                           f"got {shown(value)}")
         return value
 
     @field_validator("bgm", mode="before")
@@ -185,7 +197,7 @@ class Img2VideoRequest(BaseModel):
         if value is None:
             return False
         if not isinstance(value, bool):
-            raise _invalid(f"bgm must be true or false, got {value!r}")
+            raise _invalid(f"bgm must be true or false, got {shown(value)}")
         return value
 
     @field_validator("extra", mode="before")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import shutil
 import time
 import uuid
@@ -34,11 +35,14 @@ class UrlSigner:
         return urlencode({"expires": expires, "signature": self.signature(key, expires)})
 
     def verify(self, key: str, expires: str, signature: str, now: float | None = None) -> bool:
-        if not expires.isdigit():
+        if not _EPOCH_SECONDS.fullmatch(expires):  # ASCII digits only ("²".isdigit()!)
             return False
         if int(expires) < (now if now is not None else time.time()):
             return False
         return hmac.compare_digest(self.signature(key, int(expires)), signature)
+
+
+_EPOCH_SECONDS = re.compile(r"[0-9]{1,12}")
 
 
 class LocalBlobStore:

@@ -206,6 +206,9 @@ _OPEN = select(func.count()).select_from(tasks).where(
     tasks.c.owner == bindparam("owner"), tasks.c.status.in_((QUEUED, PROCESSING)))
 _QUEUED_COUNT = select(func.count()).select_from(tasks).where(tasks.c.status == QUEUED)
 _BUSY = select(func.count()).select_from(tasks).where(tasks.c.status == PROCESSING)
+# Tasks whose render time says something: succeeded, and rendered (a webhook test-mode
+# task succeeds at submit and has none).
+_RENDERED = (tasks.c.status == SUCCEED, tasks.c.render_ms.is_not(None))
 ESTIMATE_TTL_S = 2.0  # render-time estimates change only when a render completes
 
 
@@ -363,7 +366,7 @@ class Store:
     def _one_slot_s(self, conn: Connection) -> int:
         """About how long until a running task finishes and frees a place."""
         recent = conn.execute(
-            select(tasks.c.render_ms).where(tasks.c.status == SUCCEED)
+            select(tasks.c.render_ms).where(*_RENDERED)
             .order_by(tasks.c.complete_ms.desc()).limit(defaults.ETA_SAMPLE_SIZE)
         ).scalars().all()
         busy = conn.execute(_BUSY).scalar_one()
@@ -684,7 +687,7 @@ class Store:
         with self.engine.connect() as conn:
             same = conn.execute(
                 select(tasks.c.render_ms)
-                .where(tasks.c.status == SUCCEED, tasks.c.out_width == task.out_width,
+                .where(*_RENDERED, tasks.c.out_width == task.out_width,
                        tasks.c.out_height == task.out_height,
                        tasks.c.frame_count == task.frame_count)
                 .order_by(tasks.c.complete_ms.desc()).limit(sample)
@@ -694,7 +697,7 @@ class Store:
             recent = conn.execute(
                 select(tasks.c.render_ms, tasks.c.out_width * tasks.c.out_height
                        * tasks.c.frame_count)
-                .where(tasks.c.status == SUCCEED)
+                .where(*_RENDERED)
                 .order_by(tasks.c.complete_ms.desc()).limit(sample)
             ).all()
         work = task.out_width * task.out_height * task.frame_count

@@ -36,9 +36,18 @@ _EXTRA_FORBIDDEN = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("
 
 
 def is_forbidden_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Loopback, private, link-local (cloud metadata lives there), multicast, reserved."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """Loopback, private, link-local (cloud metadata lives there), multicast, reserved.
+
+    An IPv6 address that wraps an IPv4 one is judged by what it wraps: IPv4-mapped
+    (::ffff:10.0.0.1), 6to4 (2002:0a00:0001::) and Teredo (2001:0::, server and client),
+    which a host with those tunnels would route to the private IPv4 inside."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour is not None:
+            return is_forbidden_address(ip.sixtofour)
+        elif ip.teredo is not None:
+            return any(is_forbidden_address(inner) for inner in ip.teredo)
     if isinstance(ip, ipaddress.IPv4Address) and any(ip in net for net in _EXTRA_FORBIDDEN):
         return True
     return (
