@@ -46,6 +46,7 @@ from stillmotion.jobs.store import (
     Task,
     TaskFinished,
 )
+from stillmotion.media import thumbnail
 from stillmotion.media.errors import InputError, human_bytes
 from stillmotion.media.fetch import FetchLimits, fetch_image_bytes
 from stillmotion.media.images import ImageInfo, decode_data_uri, decode_rgb, inspect_image
@@ -135,14 +136,22 @@ def _store_task(request: Request, owner: str, body: Img2VideoRequest, data: byte
             out_width=width, out_height=height, frame_count=frame_count,
             webhook_url=body.webhook_url(), finished=finished),
             idempotency)
-    except (IdempotencyKeyReused, QuotaExceeded):  # nothing committed: the blob is ours
-        request.app.state.blobs.delete(input_key)
+    except (IdempotencyKeyReused, QuotaExceeded):  # nothing committed: the blobs are ours
+        _forget_blobs(request.app.state.blobs, task_id, input_key)
         raise
     # A store error here leaves the blob: whether the commit landed is unknown (the
     # connection may have dropped after it), and a task must never lose its image.
     if stored != task_id:
-        request.app.state.blobs.delete(input_key)
+        _forget_blobs(request.app.state.blobs, task_id, input_key)
     return stored
+
+
+def _forget_blobs(blobs: BlobStore, task_id: str, input_key: str) -> None:
+    """What a submit that made no task had written: its image, and a test mode's video and
+    thumbnail."""
+    blobs.delete(input_key)
+    blobs.delete(thumbnail.key_for(task_id))
+    blobs.delete_prefix(f"outputs/{task_id}")
 
 
 def _idempotency(request: Request, raw: dict[str, Any]) -> Idempotency | None:
