@@ -120,7 +120,6 @@ _MOVED_BY = alternation(("wind", "breeze", "blowing", "blows", "blow", "spraying
 _OUT = re.compile(r"\s+(?:is|has gone|went|was|has burned|burned) out\b")  # "the fire is out"
 _REVERSE = {"left": "right", "right": "left", "up": "down", "down": "up", "in": "out",
             "out": "in"}
-_OPPOSITE = {"push_in": "pull_out", "pull_out": "push_in"}
 _NO_CAMERA = frozenset(camera_words.NO_CAMERA_MOVE)
 _DETERMINERS = frozenset(("the", "a", "an", "his", "its", "their", "my", "your", "this",
                           "that", "each", "every", "one"))
@@ -419,18 +418,13 @@ def _beats(found: list[_Found], duration: int, words: list[str]) -> list[Beat]:
             previous = beats[-1].move
             family, _, way = previous.rpartition("_")
             move = f"{family}_{_REVERSE[way]}" if way in _REVERSE else previous
-        if beats and _same(beats[-1].move, move):
+        if beats and beats[-1].move == move:  # said twice in a row: one beat
             if item.pace != 1.0 and beats[-1].pace == 1.0:
                 beats[-1] = Beat(beats[-1].move, item.pace, beats[-1].words + item.pace_words)
             continue
         beats.append(Beat(move, item.pace, (item.phrase, *item.pace_words)))
         words.extend((item.phrase, *item.pace_words))
     return beats[: MAX_BEATS.get(duration, 2)]
-
-
-def _same(previous: str, move: str) -> bool:
-    """Whether a move only repeats the beat before it ("tracking shot moving right")."""
-    return previous == move
 
 
 def _actions(text: str, pieces: list[_Piece], found: list[_Found],
@@ -482,10 +476,8 @@ def _doer(text: str, start: int, position: int) -> str | None:
             continue
         if word in _NEUTRAL or word.endswith("ly"):
             continue
-        if candidate is None:
+        if candidate is None:  # the nearest; words before it only qualify it
             candidate = word
-        elif candidate is not None and word not in _PREPOSITIONS:
-            continue
     return candidate
 
 
